@@ -1,0 +1,80 @@
+"""The LLM-facing schemas: what instructor asks the model for and validates.
+
+Kept lean on purpose: every schema token is prompt overhead on every call, and small local models
+degrade with deep nesting. Offsets, ids, numbers checks and dates are computed by the code, never
+asked of the model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+ClaimKind = Literal["event", "statistic", "quote", "statement", "background"]
+Certainty = Literal["asserted", "reported", "alleged", "projected"]
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s+|$)")
+
+
+def count_sentences(text: str) -> int:
+    """Sentences in a short text: terminal punctuation followed by space or the end."""
+    stripped = text.strip()
+    if not stripped:
+        return 0
+    ends = len(_SENTENCE_END.findall(stripped))
+    return ends if stripped[-1] in ".!?\"'”’)" else ends + 1
+
+
+class ArticleSummary(BaseModel):
+    """What the summary call returns."""
+
+    title: str = Field(description="The article's headline, or a short neutral one.")
+    summary: str = Field(
+        description="2 to 4 sentences saying what happened, who did it, and why it matters."
+    )
+
+    @field_validator("summary")
+    @classmethod
+    def _two_to_four_sentences(cls, value: str) -> str:
+        n = count_sentences(value)
+        if not 2 <= n <= 4:
+            raise ValueError(
+                f"the summary has {n} sentence(s); write 2 to 4 full sentences about what happened"
+            )
+        return value.strip()
+
+
+class ExtractedClaim(BaseModel):
+    """One atomic fact, as the model states it, with the words that support it."""
+
+    text: str = Field(
+        description="One fact as one short, self-contained sentence. Full names, no pronouns."
+    )
+    kind: ClaimKind
+    speaker: str | None = Field(
+        default=None, description="Who said it, when the passage attributes it to someone."
+    )
+    certainty: Certainty
+    quote: str = Field(description="The exact words of the PASSAGE that state this fact.")
+
+    @field_validator("text", "quote")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("speaker")
+    @classmethod
+    def _blank_speaker_is_none(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("", "none", "null", "n/a", "unknown"):
+            return None
+        return value.strip()
+
+
+class PassageClaims(BaseModel):
+    """What one claims call returns for one passage of the article."""
+
+    claims: list[ExtractedClaim]

@@ -1,0 +1,278 @@
+"""One article in, one SummaryResult out: clean, prompt, extract, ground, assemble.
+
+The summary and the claims come from separate calls: one call for the summary over the whole
+cleaned article, and one small call per passage for its claims. A small model copies whole
+sentences when asked for every claim of an article at once, and breaks text into atomic facts
+when asked about a few paragraphs; small calls also keep each answer short (output tokens dominate
+latency). Quotes that cannot be located are re-asked per passage, bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from summarizer import clean as cleaning
+from summarizer import grounding
+from summarizer.errors import InputError
+from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims
+from summarizer.ingest import Article, from_text
+from summarizer.llm import LLM, Extraction, Message
+from summarizer.prompts import PromptTemplate, load
+from summarizer.result import (
+    AlignmentStatus,
+    ArticleInfo,
+    Claim,
+    Evidence,
+    EvidenceOrigin,
+    RunInfo,
+    SummaryResult,
+    Usage,
+)
+from summarizer.settings import Settings
+
+CONTEXT_CHARS = 300
+
+
+@dataclass
+class _Ledger:
+    """Bookkeeping across every call of one article."""
+
+    calls: int = 0
+    validation_reasks: int = 0
+    grounding_reasks: int = 0
+    usage: Usage = field(default_factory=Usage)
+    warnings: list[str] = field(default_factory=list)
+
+    def record(self, extraction: Extraction) -> None:
+        self.calls += extraction.calls
+        self.validation_reasks += extraction.calls - 1
+        self.usage = self.usage + extraction.usage
+
+
+@dataclass(frozen=True)
+class _Located:
+    claim: ExtractedClaim
+    evidence: Evidence
+    paragraph: int
+
+
+def _context(cleaned: cleaning.CleanedArticle, passage: cleaning.Passage) -> str:
+    """The text just before a passage, so claims can name who 'he' is."""
+    before = [p for p in cleaned.body if p.index < passage.paragraphs[0].index]
+    if not before:
+        return "(start of article)"
+    text = cleaning.model_text(before[-1].text)
+    return text if len(text) <= CONTEXT_CHARS else "..." + text[-CONTEXT_CHARS:]
+
+
+def _paragraph_at(cleaned: cleaning.CleanedArticle, offset: int) -> int:
+    for p in cleaned.paragraphs:
+        if p.start <= offset < p.end:
+            return p.index
+    return -1
+
+
+def _evidence(
+    claim: ExtractedClaim,
+    article: Article,
+    passage: cleaning.Passage,
+    body_ranges: Sequence[tuple[int, int]],
+) -> Evidence:
+    """Locate the model's quote; where it does not support the claim, search the passage."""
+    passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
+    ranges = passage_ranges + [r for r in body_ranges if r not in passage_ranges]
+    found = grounding.locate(claim.quote, article.text, ranges)
+    if found is not None:
+        located = Evidence(
+            quote=claim.quote,
+            start=found.start,
+            end=found.end,
+            text=article.text[found.start : found.end],
+            status=found.status,
+            score=found.score,
+        )
+        if grounding.check(claim.text, located.text).supported:
+            return located
+    better = grounding.best_sentence(claim.text, article.text, passage_ranges)
+    if better is not None:
+        start, end = better
+        return Evidence(
+            quote=claim.quote,
+            start=start,
+            end=end,
+            text=article.text[start:end],
+            status=AlignmentStatus.exact,
+            origin=EvidenceOrigin.search,
+        )
+    if found is not None:
+        return located
+    return Evidence(
+        quote=claim.quote, start=None, end=None, text=None, status=AlignmentStatus.unaligned
+    )
+
+
+async def _passage_claims(
+    llm: LLM,
+    prompt: PromptTemplate,
+    article: Article,
+    cleaned: cleaning.CleanedArticle,
+    passage: cleaning.Passage,
+    ledger: _Ledger,
+) -> list[_Located]:
+    """Claims of one passage, re-asking (bounded) for quotes the article does not contain."""
+    title = cleaned.title or "(none)"
+    messages: list[Message] = prompt.claims_messages(
+        title=title, context=_context(cleaned, passage), passage=passage.text
+    )
+    body_ranges = [(p.start, p.end) for p in cleaned.body]
+    passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
+    reasks = 0
+    while True:
+        extraction = await llm.extract(PassageClaims, messages)
+        ledger.record(extraction)
+        claims = extraction.value.claims
+        missing = [
+            c.quote for c in claims if grounding.locate(c.quote, article.text, body_ranges) is None
+        ]
+        if not missing or reasks >= llm.settings.grounding_reasks:
+            break
+        reasks += 1
+        ledger.grounding_reasks += 1
+        messages = [
+            *messages,
+            {"role": "assistant", "content": extraction.value.model_dump_json()},
+            {"role": "user", "content": prompt.grounding_reask(missing)},
+        ]
+    located = []
+    for claim in claims:
+        evidence = _evidence(claim, article, passage, body_ranges)
+        at = evidence.start if evidence.start is not None else passage_ranges[0][0]
+        located.append(_Located(claim, evidence, _paragraph_at(cleaned, at)))
+    return located
+
+
+def claim_id(article_id: str, text: str) -> str:
+    """Stable across runs: the same claim text of the same article has the same id."""
+    digest = hashlib.sha256(f"{article_id}\n{grounding.normalize(text)}".encode()).hexdigest()
+    return f"c_{digest[:12]}"
+
+
+def _assemble_claims(article: Article, found: list[_Located], ledger: _Ledger) -> list[Claim]:
+    claims: list[Claim] = []
+    seen: set[str] = set()
+    for item in found:
+        cid = claim_id(article.id, item.claim.text)
+        if cid in seen:
+            continue
+        seen.add(cid)
+        claims.append(
+            Claim(
+                id=cid,
+                text=item.claim.text,
+                kind=item.claim.kind,
+                speaker=item.claim.speaker,
+                certainty=item.claim.certainty,
+                paragraph=item.paragraph,
+                evidence=item.evidence,
+                checks=grounding.check(item.claim.text, item.evidence.text),
+            )
+        )
+    if dropped := len(found) - len(claims):
+        ledger.warnings.append(f"{dropped} duplicate claim(s) merged")
+    unaligned = sum(c.evidence.status is AlignmentStatus.unaligned for c in claims)
+    if unaligned:
+        ledger.warnings.append(f"{unaligned} claim(s) have evidence not found in the article")
+    unsupported = sum(not c.checks.supported for c in claims)
+    if unsupported:
+        ledger.warnings.append(f"{unsupported} claim(s) are not fully supported by their evidence")
+    return claims
+
+
+async def asummarize(
+    article: Article | str, settings: Settings | None = None, *, llm: LLM | None = None
+) -> SummaryResult:
+    """Summarize one article into a grounded SummaryResult (async)."""
+    settings = settings or Settings()
+    if isinstance(article, str):
+        article = from_text(article)
+    prompt = load(settings.prompt)
+    cleaned = cleaning.clean(article.text, article.title)
+    if not cleaned.body:
+        raise InputError(
+            f"{article.source or 'article'}: no article text left after removing boilerplate"
+        )
+    owned = llm is None
+    llm = llm or LLM(settings)
+    ledger = _Ledger()
+    started, clock = datetime.now(UTC), time.monotonic()
+    gate = asyncio.Semaphore(settings.concurrency)
+
+    async def gated(coro):  # type: ignore[no-untyped-def]
+        async with gate:
+            return await coro
+
+    try:
+        summary_task = gated(
+            llm.extract(
+                ArticleSummary,
+                prompt.summary_messages(title=cleaned.title or "(none)", article=cleaned.body_text),
+            )
+        )
+        claim_tasks = [
+            gated(_passage_claims(llm, prompt, article, cleaned, p, ledger))
+            for p in cleaning.passages(cleaned, prompt.passage_chars)
+        ]
+        summary, *per_passage = await asyncio.gather(summary_task, *claim_tasks)
+    finally:
+        if owned:
+            await llm.aclose()
+    ledger.record(summary)
+    claims = _assemble_claims(article, [c for group in per_passage for c in group], ledger)
+    return SummaryResult(
+        article=ArticleInfo(
+            id=article.id,
+            title=cleaned.title,
+            url=article.url,
+            source=article.source,
+            published=article.published,
+            chars=len(article.text),
+            paragraphs_kept=len(cleaned.body),
+            paragraphs_dropped=len(cleaned.dropped),
+        ),
+        title=cleaned.title or summary.value.title,
+        summary=summary.value.summary,
+        claims=claims,
+        run=RunInfo(
+            model=settings.resolved_model,
+            endpoint_host=settings.endpoint_host,
+            mode=settings.mode.value,
+            prompt=prompt.info,
+            calls=ledger.calls,
+            validation_reasks=ledger.validation_reasks,
+            grounding_reasks=ledger.grounding_reasks,
+            usage=ledger.usage,
+            started_at=started,
+            duration_s=round(time.monotonic() - clock, 3),
+        ),
+        warnings=ledger.warnings,
+    )
+
+
+def summarize(
+    article: Article | str, settings: Settings | None = None, *, llm: LLM | None = None
+) -> SummaryResult:
+    """Summarize one article (blocking). Safe to call where an event loop already runs."""
+    coro = asummarize(article, settings, llm=llm)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -1,0 +1,73 @@
+"""Grounding: every status, offsets into the original, and numbers that must not drift."""
+
+from __future__ import annotations
+
+from summarizer.grounding import best_sentence, check, locate, numbers
+from summarizer.result import AlignmentStatus
+
+TEXT = (
+    "In June this year nine members of a people\u00a0smuggling network were sentenced to a "
+    "total of 64 years in a French prison over a small boat crossing.\n\n"
+    "Deputy Director Rick Jones said: \u201cFrance is a key partner for the UK\u201d \u2013 "
+    "and the NCA\u2019s work goes on."
+)
+
+
+def test_exact_quote_gives_its_own_span() -> None:
+    quote = "sentenced to a total of 64 years"
+    found = locate(quote, TEXT)
+    assert found is not None and found.status is AlignmentStatus.exact
+    assert TEXT[found.start : found.end] == quote
+
+
+def test_normalized_handles_nbsp_curly_quotes_dashes_and_case() -> None:
+    quote = "nine members of a people smuggling network"  # plain space where the text has U+00A0
+    found = locate(quote, TEXT)
+    assert found is not None and found.status is AlignmentStatus.normalized
+    assert TEXT[found.start : found.end] == "nine members of a people\u00a0smuggling network"
+
+    found = locate('"FRANCE IS A KEY PARTNER for the UK" - and the NCA\'s work', TEXT)
+    assert found is not None and found.status is AlignmentStatus.normalized
+    assert TEXT[found.start : found.end].startswith("France is a key partner")
+    assert TEXT[found.start : found.end].endswith("NCA\u2019s work")
+
+
+def test_fuzzy_accepts_a_small_wording_slip() -> None:
+    found = locate("sentenced to a total of 64 years in French prisons", TEXT)
+    assert found is not None and found.status is AlignmentStatus.fuzzy
+    assert "64 years in a French prison" in TEXT[found.start : found.end]
+    assert found.score is not None and found.score >= 90
+
+
+def test_a_changed_number_is_never_fuzzy() -> None:
+    assert locate("sentenced to a total of 72 years in a French prison", TEXT) is None
+
+
+def test_unrelated_quote_is_unaligned() -> None:
+    assert locate("The Prime Minister announced new funding for the coastguard", TEXT) is None
+
+
+def test_search_stays_inside_the_given_ranges() -> None:
+    first_paragraph = (0, TEXT.index("\n\n"))
+    assert locate("France is a key partner", TEXT, [first_paragraph]) is None
+    assert locate("France is a key partner", TEXT) is not None
+
+
+def test_numbers_are_canonical() -> None:
+    assert numbers("£700m since 2020, fines of 193,000 Euros, five years") == [
+        "700", "2020", "193000", "5",
+    ]  # fmt: skip
+
+
+def test_check_flags_missing_numbers_and_thin_overlap() -> None:
+    evidence = "nine members of a network were sentenced to a total of 64 years"
+    assert check("Nine members were sentenced to 64 years.", evidence).supported
+    wrong = check("Nine members were sentenced to 72 years.", evidence)
+    assert not wrong.supported and wrong.missing_numbers == ["72"]
+    assert not check("The weather in Calais was cold and windy.", evidence).supported
+    assert check("Anything at all.", None).supported is False
+
+
+def test_best_sentence_finds_the_supporting_sentence() -> None:
+    span = best_sentence("Nine smugglers got 64 years in prison.", TEXT, [(0, len(TEXT))])
+    assert span is not None and "64 years" in TEXT[span[0] : span[1]]

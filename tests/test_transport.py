@@ -1,0 +1,195 @@
+"""Error paths, against a local stub server whose responses are HAND-WRITTEN (see
+handwritten_server.py): transport retries, fatal errors, truncation, invalid JSON, re-asks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from summarizer import Settings, summarize
+from summarizer.errors import AuthError, EndpointError, ModelOutputError, TruncatedOutputError
+from summarizer.llm import LLM
+from summarizer.result import AlignmentStatus
+from tests.handwritten_server import Reply, StubServer, error_reply, tool_reply
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+
+ARTICLE = (
+    "Harbour wall approved\n\n"
+    "The council approved a 4 million pound harbour wall on Tuesday. Work starts in March."
+)
+SUMMARY = tool_reply(
+    "ArticleSummary",
+    {"title": "Harbour wall approved", "summary": "The council approved a wall. Work starts soon."},
+)
+GOOD_CLAIMS = {
+    "claims": [
+        {
+            "text": "The council approved a 4 million pound harbour wall.",
+            "kind": "event",
+            "speaker": None,
+            "certainty": "asserted",
+            "quote": "The council approved a 4 million pound harbour wall on Tuesday",
+        }
+    ]
+}
+CLAIMS = tool_reply("PassageClaims", GOOD_CLAIMS)
+
+
+class Sleeps:
+    """Records the waits tenacity asks for instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
+
+
+def run(stub: StubServer, sleeps: Sleeps | None = None, **overrides: Any):
+    values = {"concurrency": 1, "transport_retries": 3, "timeout": 5.0, **overrides}
+    settings = Settings(base_url=stub.base_url, **values)
+    return summarize(ARTICLE, settings, llm=LLM(settings, sleep=sleeps or Sleeps()))
+
+
+def test_429_honours_retry_after_then_succeeds() -> None:
+    script = {
+        "ArticleSummary": [error_reply(429, "slow down", headers={"retry-after": "7"}), SUMMARY],
+        "PassageClaims": [CLAIMS],
+    }
+    sleeps = Sleeps()
+    with StubServer(script) as stub:
+        result = run(stub, sleeps)
+    assert stub.count("ArticleSummary") == 2
+    assert sleeps.waits == [7.0]
+    assert result.summary.startswith("The council approved")
+
+
+def test_5xx_is_retried_with_backoff_and_bounded() -> None:
+    script = {"ArticleSummary": [error_reply(500, "boom")], "PassageClaims": [CLAIMS]}
+    sleeps = Sleeps()
+    with StubServer(script) as stub, pytest.raises(EndpointError, match="HTTP 500 after 4 tries"):
+        run(stub, sleeps)
+    assert stub.count("ArticleSummary") == 4
+    assert len(sleeps.waits) == 3 and all(0 <= w <= 60 for w in sleeps.waits)
+
+
+def test_5xx_then_success_recovers() -> None:
+    script = {
+        "ArticleSummary": [error_reply(503, "busy"), error_reply(502, "bad gw"), SUMMARY],
+        "PassageClaims": [CLAIMS],
+    }
+    with StubServer(script) as stub:
+        result = run(stub)
+    assert stub.count("ArticleSummary") == 3
+    assert result.run.calls == 2  # failed transport attempts are not model calls
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [error_reply(401, "bad key"), error_reply(429, "no money", code="insufficient_quota")],
+    ids=["auth", "quota"],
+)
+def test_auth_and_quota_errors_are_fatal_at_once(reply: Reply) -> None:
+    script = {"ArticleSummary": [reply], "PassageClaims": [reply]}
+    with StubServer(script) as stub, pytest.raises(AuthError):
+        run(stub)
+    assert stub.count("ArticleSummary") + stub.count("PassageClaims") <= 2  # one each, no retry
+
+
+def test_timeouts_are_retried_then_reported() -> None:
+    slow = Reply(body=SUMMARY.body, delay=1.5)
+    script = {"ArticleSummary": [slow], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub, pytest.raises(EndpointError, match="no answer within 0.3s"):
+        run(stub, timeout=0.3, transport_retries=1)
+    assert stub.count("ArticleSummary") == 2
+
+
+def test_unreachable_endpoint_says_where() -> None:
+    from summarizer.localserver import free_port
+
+    settings = Settings(base_url=f"http://127.0.0.1:{free_port()}/v1", transport_retries=1)
+    with pytest.raises(EndpointError, match="cannot reach http://127.0.0.1"):
+        summarize(ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
+
+
+@pytest.mark.parametrize("finish_reason", ["length", "tool_calls"])
+def test_output_cut_by_max_tokens_is_truncation(finish_reason: str) -> None:
+    # llama.cpp's server says tool_calls even when max_tokens cut the answer.
+    cut = tool_reply(
+        "ArticleSummary", '{"title": "Harb', completion_tokens=64, finish_reason=finish_reason
+    )
+    script = {"ArticleSummary": [cut], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub, pytest.raises(TruncatedOutputError, match="max_tokens=64"):
+        run(stub, max_tokens=64)
+    assert stub.count("ArticleSummary") == 1
+
+
+def test_invalid_json_is_reasked_and_usage_summed_over_attempts() -> None:
+    broken = tool_reply("ArticleSummary", '{"title": "x", "summary": ')
+    script = {"ArticleSummary": [broken, SUMMARY], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub:
+        result = run(stub)
+    assert stub.count("ArticleSummary") == 2
+    assert result.run.validation_reasks == 1
+    assert result.run.calls == 3
+    assert result.run.usage.total_tokens == 3 * 120
+
+
+def test_invalid_json_past_the_bound_is_a_clear_error() -> None:
+    broken = tool_reply("ArticleSummary", "not json at all")
+    script = {"ArticleSummary": [broken], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub, pytest.raises(ModelOutputError, match="3 attempt"):
+        run(stub, validation_retries=2)
+    assert stub.count("ArticleSummary") == 3
+
+
+def test_one_sentence_summary_is_reasked() -> None:
+    short = tool_reply("ArticleSummary", {"title": "t", "summary": "Harbour wall approved"})
+    script = {"ArticleSummary": [short, SUMMARY], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub:
+        run(stub)
+    summary_requests = [
+        r for r in stub.requests if r["tools"][0]["function"]["name"] == "ArticleSummary"
+    ]
+    assert len(summary_requests) == 2
+    assert "2 to 4" in str(summary_requests[1]["messages"])
+
+
+def test_ungrounded_quote_is_reasked_naming_it_then_kept_as_unaligned() -> None:
+    invented = {
+        "claims": [
+            {
+                "text": "The mayor resigned over the scandal.",
+                "kind": "event",
+                "speaker": None,
+                "certainty": "reported",
+                "quote": "the mayor resigned in disgrace",
+            }
+        ]
+    }
+    script = {"ArticleSummary": [SUMMARY], "PassageClaims": [tool_reply("PassageClaims", invented)]}
+    with StubServer(script) as stub:
+        result = run(stub, grounding_reasks=2)
+    assert stub.count("PassageClaims") == 3  # first answer + 2 re-asks
+    claims_requests = [
+        r for r in stub.requests if r["tools"][0]["function"]["name"] != "ArticleSummary"
+    ]
+    assert "the mayor resigned in disgrace" in claims_requests[1]["messages"][-1]["content"]
+    assert result.run.grounding_reasks == 2
+    [claim] = result.claims
+    assert claim.evidence.status is AlignmentStatus.unaligned
+    assert claim.evidence.start is None and not claim.checks.supported
+    assert any("not found" in w for w in result.warnings)
+
+
+def test_openai_key_is_never_sent_to_another_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-never-leave-1234567890abcdef")
+    script = {"ArticleSummary": [SUMMARY], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub:
+        run(stub)
+    sent = " ".join(str(h) for h in stub.headers)
+    assert stub.headers and "sk-should-never-leave" not in sent

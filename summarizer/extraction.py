@@ -47,8 +47,14 @@ class ArticleSummary(BaseModel):
 
 
 class ExtractedClaim(BaseModel):
-    """One atomic fact, as the model states it, with the words that support it."""
+    """One atomic fact, as the model states it, with the words that support it.
 
+    The quote comes first: the model copies the words, then restates them as one fact.
+    """
+
+    quote: str = Field(
+        description="A short part of the PASSAGE, copied exactly: the words stating one fact."
+    )
     text: str = Field(
         description="One fact as one short, self-contained sentence. Full names, no pronouns."
     )
@@ -57,7 +63,6 @@ class ExtractedClaim(BaseModel):
         default=None, description="Who said it, when the passage attributes it to someone."
     )
     certainty: Certainty
-    quote: str = Field(description="The exact words of the PASSAGE that state this fact.")
 
     @field_validator("text", "quote")
     @classmethod

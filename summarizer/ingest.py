@@ -105,6 +105,8 @@ def read_path(path: str | Path) -> Article:
 def read_stdin() -> Article:
     data = sys.stdin.buffer.read()
     text = decode(data, "stdin")
+    if not text.strip():
+        raise InputError("stdin: the article is empty or only whitespace")
     if looks_like_html(text):
         return from_html(text, source="-")
     return from_text(text, source="-")

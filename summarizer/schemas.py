@@ -22,3 +22,22 @@ def llm_schemas() -> dict[str, Any]:
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, as written to schemas/."""
     return {RESULT_FILE: result_schema(), **llm_schemas()}
+
+
+def write(directory: str) -> list[str]:
+    """Export every schema into `directory` (`python -m summarizer.schemas schemas`)."""
+    import json
+    from pathlib import Path
+
+    written = []
+    for name, schema in all_schemas().items():
+        path = Path(directory) / name
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", "utf-8")
+        written.append(str(path))
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("\n".join(write(sys.argv[1] if len(sys.argv) > 1 else "schemas")))

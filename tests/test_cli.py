@@ -1,0 +1,93 @@
+"""The command line: one clear line and a documented exit code for every bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarizer.cli import app
+from summarizer.localserver import free_port
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def assert_one_line_error(result, code: int, fragment: str) -> None:
+    assert result.exit_code == code, result.output
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and fragment in lines[0]
+    assert result.stdout == ""
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_one_line_error(invoke("summarize", str(tmp_path / "none.txt")), 2, "no such file")
+
+
+def test_directory(tmp_path: Path) -> None:
+    assert_one_line_error(invoke("summarize", str(tmp_path)), 2, "is a directory")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"", "empty"), (" \n\u00a0\n\t".encode(), "empty"),
+     (b"\x00\x01\x02binary", "binary"), (b"caf\xe9", "not valid UTF-8")],
+    ids=["empty", "whitespace", "binary", "non-utf8"],
+)  # fmt: skip
+def test_unreadable_content(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(content)
+    assert_one_line_error(invoke("summarize", str(path)), 2, fragment)
+
+
+def test_empty_stdin() -> None:
+    result = runner.invoke(app, ["summarize", "-"], input="   \n")
+    assert_one_line_error(result, 2, "stdin: the article is empty")
+
+
+def test_unreachable_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZER_TRANSPORT_RETRIES", "0")
+    path = tmp_path / "a.txt"
+    path.write_text("Headline\n\nThe council approved the new harbour wall on Tuesday.")
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    assert_one_line_error(invoke("summarize", str(path), "--base-url", url), 1, "cannot reach")
+
+
+def test_missing_key_for_openai(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Headline\n\nThe council approved the new harbour wall on Tuesday.")
+    result = invoke("summarize", str(path), "--base-url", "https://api.openai.com/v1")
+    assert_one_line_error(result, 2, "no API key for api.openai.com")
+
+
+def test_bad_setting_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Some text here.")
+    assert_one_line_error(
+        invoke("summarize", str(path), "--base-url", "localhost:8080"), 2, "base_url"
+    )
+
+
+def test_replay_of_a_missing_cassette(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Some text here.")
+    result = invoke("summarize", str(path), "--replay", str(tmp_path / "none.yaml"))
+    assert_one_line_error(result, 2, "no such cassette")
+
+
+def test_replay_and_record_together_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Some text here.")
+    result = invoke("summarize", str(path), "--replay", "x.yaml", "--record", "y.yaml")
+    assert_one_line_error(result, 2, "cannot be used together")

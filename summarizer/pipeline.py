@@ -87,6 +87,7 @@ def _evidence(
     passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
     ranges = passage_ranges + [r for r in body_ranges if r not in passage_ranges]
     found = grounding.locate(claim.quote, article.text, ranges)
+    quote_status = found.status if found else AlignmentStatus.unaligned
     if found is not None:
         located = Evidence(
             quote=claim.quote,
@@ -95,6 +96,7 @@ def _evidence(
             text=article.text[found.start : found.end],
             status=found.status,
             score=found.score,
+            quote_status=quote_status,
         )
         if grounding.check(claim.text, located.text).supported:
             return located
@@ -108,11 +110,17 @@ def _evidence(
             text=article.text[start:end],
             status=AlignmentStatus.exact,
             origin=EvidenceOrigin.search,
+            quote_status=quote_status,
         )
     if found is not None:
         return located
     return Evidence(
-        quote=claim.quote, start=None, end=None, text=None, status=AlignmentStatus.unaligned
+        quote=claim.quote,
+        start=None,
+        end=None,
+        text=None,
+        status=AlignmentStatus.unaligned,
+        quote_status=quote_status,
     )
 
 

@@ -41,6 +41,9 @@ class Evidence(_Frozen):
     text: str | None = Field(description="The article's own words at [start, end).")
     status: AlignmentStatus
     origin: EvidenceOrigin = EvidenceOrigin.model
+    quote_status: AlignmentStatus = Field(
+        description="How the model's own quote was found, even when search chose the span."
+    )
     score: float | None = Field(default=None, description="Fuzzy similarity 0-100, fuzzy only.")
 
 

@@ -1,0 +1,20 @@
+PY ?= python
+
+.PHONY: install test lint schemas record
+
+install:            ## editable install with test tools
+	$(PY) -m pip install -e '.[test]'
+
+test:               ## offline, key-free: replays cassettes, blocks the network
+	$(PY) -m pytest --record-mode=none --block-network
+
+lint:
+	ruff check summarizer tests scripts
+	ruff format --check summarizer tests scripts
+	lint-imports
+
+schemas:            ## re-export schemas/ after changing a model
+	$(PY) -m summarizer.schemas schemas
+
+record:             ## re-record cassettes/seeds/ against the real local model (starts the server)
+	$(PY) scripts/record_cassettes.py

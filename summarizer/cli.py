@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -153,4 +154,6 @@ def list_prompts() -> None:
 
 
 def main() -> None:
+    # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     app()

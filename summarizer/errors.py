@@ -15,6 +15,8 @@ class SummarizerError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.calls = 0  # model calls spent before failing, for usage bookkeeping
+        self.usage: object | None = None
 
     def __str__(self) -> str:
         return self.message

@@ -183,6 +183,20 @@ def _root_reason(exc: BaseException) -> str:
     return " ".join(text.split())[:160]
 
 
+def check_truncation(response: Any, max_tokens: int | None) -> None:
+    """Cut by max_tokens? llama.cpp's server still says finish_reason=tool_calls then, so the
+    token count is checked too."""
+    choice = response.choices[0] if response.choices else None
+    completion = response.usage.completion_tokens if response.usage else 0
+    if (choice is not None and choice.finish_reason == "length") or (
+        max_tokens and completion and completion >= max_tokens
+    ):
+        raise TruncatedOutputError(
+            f"the model's answer was cut off at max_tokens={max_tokens} "
+            f"({completion} tokens); raise --max-tokens or use a shorter prompt"
+        )
+
+
 class LLM:
     """The model behind an OpenAI-compatible endpoint, asked for pydantic objects."""
 
@@ -221,15 +235,6 @@ class LLM:
                     response = await self._client.chat.completions.create(**kwargs)
         except openai.OpenAIError as exc:
             raise explain(exc, self.settings) from None
-        choice = response.choices[0] if response.choices else None
-        completion = response.usage.completion_tokens if response.usage else 0
-        if (choice is not None and choice.finish_reason == "length") or (
-            completion and completion >= kwargs.get("max_tokens", float("inf"))
-        ):
-            raise TruncatedOutputError(
-                f"the model's answer was cut off at max_tokens={kwargs.get('max_tokens')} "
-                f"({completion} tokens); raise --max-tokens or use a shorter prompt"
-            )
         return response
 
     async def extract(self, response_model: type[T], messages: list[Message]) -> Extraction[T]:
@@ -239,9 +244,21 @@ class LLM:
         async def create(*args: Any, **kwargs: Any) -> Any:
             response = await self._send(*args, **kwargs)
             tally.add(response)
+            check_truncation(response, kwargs.get("max_tokens"))
             return response
 
         patched = instructor.patch(create=create, mode=_MODES[self.settings.mode])
+        try:
+            value = await self._call(patched, response_model, messages, tally)
+        except SummarizerError as err:
+            err.calls, err.usage = tally.calls, tally.usage
+            raise
+        return Extraction(value=value, calls=tally.calls, usage=tally.usage)
+
+    async def _call(
+        self, patched: Any, response_model: type[T], messages: list[Message], tally: Tally
+    ) -> T:
+        """One instructor call, its failures turned into SummarizerErrors."""
         try:
             value = await patched(
                 response_model=response_model,
@@ -265,4 +282,4 @@ class LLM:
                 f"the model's answer for {response_model.__name__} stayed invalid after "
                 f"{tally.calls} attempt(s): {first}"
             ) from None
-        return Extraction(value=value, calls=tally.calls, usage=tally.usage)
+        return value

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from summarizer import clean as cleaning
 from summarizer import grounding
-from summarizer.errors import InputError
+from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
 from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims
 from summarizer.ingest import Article, from_text
 from summarizer.llm import LLM, Extraction, Message
@@ -36,6 +36,7 @@ from summarizer.result import (
 from summarizer.settings import Settings
 
 CONTEXT_CHARS = 300
+PASSAGE_FAILURES = (TruncatedOutputError, ModelOutputError)
 
 
 @dataclass
@@ -201,6 +202,33 @@ def _assemble_claims(article: Article, found: list[_Located], ledger: _Ledger) -
     return claims
 
 
+def _collect(
+    summary: object,
+    per_passage: list[object],
+    parts: list[cleaning.Passage],
+    ledger: _Ledger,
+) -> list[_Located]:
+    """Fail on what would fail every call (endpoint, key, cassette, or the summary itself); a
+    passage whose answer stays unusable costs only its claims, and says so in the warnings."""
+    outcomes = [summary, *per_passage]
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, PASSAGE_FAILURES):
+            raise outcome
+    if isinstance(summary, BaseException):
+        raise summary
+    found: list[_Located] = []
+    for part, outcome in zip(parts, per_passage, strict=True):
+        if isinstance(outcome, SummarizerError):
+            ledger.calls += outcome.calls
+            if isinstance(outcome.usage, Usage):
+                ledger.usage = ledger.usage + outcome.usage
+            where = f"paragraph {part.paragraphs[0].index}"
+            ledger.warnings.append(f"no claims from {where}: {outcome}")
+        else:
+            found.extend(outcome)  # type: ignore[arg-type]
+    return found
+
+
 async def asummarize(
     article: Article | str, settings: Settings | None = None, *, llm: LLM | None = None
 ) -> SummaryResult:
@@ -225,22 +253,25 @@ async def asummarize(
             return await coro
 
     try:
-        summary_task = gated(
+        summary_call = gated(
             llm.extract(
                 ArticleSummary,
                 prompt.summary_messages(title=cleaned.title or "(none)", article=cleaned.body_text),
             )
         )
-        claim_tasks = [
-            gated(_passage_claims(llm, prompt, article, cleaned, p, ledger))
-            for p in cleaning.passages(cleaned, prompt.passage_chars)
+        parts = cleaning.passages(cleaned, prompt.passage_chars)
+        claim_calls = [
+            gated(_passage_claims(llm, prompt, article, cleaned, p, ledger)) for p in parts
         ]
-        summary, *per_passage = await asyncio.gather(summary_task, *claim_tasks)
+        summary, *per_passage = await asyncio.gather(
+            summary_call, *claim_calls, return_exceptions=True
+        )
     finally:
         if owned:
             await llm.aclose()
+    found = _collect(summary, per_passage, parts, ledger)
     ledger.record(summary)
-    claims = _assemble_claims(article, [c for group in per_passage for c in group], ledger)
+    claims = _assemble_claims(article, found, ledger)
     return SummaryResult(
         article=ArticleInfo(
             id=article.id,

@@ -20,11 +20,8 @@ def invoke(*args: str):
 
 def assert_one_line_error(result, code: int, fragment: str) -> None:
     assert result.exit_code == code, result.output
-    assert (
-        "Traceback" not in result.output
-        and result.exception is None
-        or isinstance(result.exception, SystemExit)
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: ") and fragment in lines[0]

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from summarizer import Settings, summarize
 from summarizer.clean import clean
+from summarizer.cli import app
 from summarizer.extraction import count_sentences
 from summarizer.grounding import clean_quote, normalize
 from summarizer.ingest import read_path
 from summarizer.result import AlignmentStatus, EvidenceOrigin, SummaryResult
-from summarizer.cli import app
 from tests.conftest import CASSETTES, SEEDS
 
 MIN_CLAIMS = {"000_00771c5c627de8fb": 10, "001_b7f1fa76c3008a42": 8}
@@ -74,7 +74,7 @@ def test_no_claim_comes_from_boilerplate(seed: Path, replayed: SummaryResult) ->
 
 
 def test_two_runs_give_identical_output(seed: Path, replayed: SummaryResult) -> None:
-    code, out, _ = replay_cli(seed)
+    _, out, _ = replay_cli(seed)
     again = SummaryResult.model_validate_json(out)
     timing = {"run": {"started_at", "duration_s"}}
     assert again.model_dump(exclude=timing) == replayed.model_dump(exclude=timing)

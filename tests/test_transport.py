@@ -193,3 +193,13 @@ def test_openai_key_is_never_sent_to_another_host(monkeypatch: pytest.MonkeyPatc
         run(stub)
     sent = " ".join(str(h) for h in stub.headers)
     assert stub.headers and "sk-should-never-leave" not in sent
+
+
+def test_a_passage_whose_answer_is_cut_off_costs_only_its_claims() -> None:
+    looping = tool_reply("PassageClaims", '{"claims": [{"quote": "x', completion_tokens=64)
+    script = {"ArticleSummary": [SUMMARY], "PassageClaims": [looping]}
+    with StubServer(script) as stub:
+        result = run(stub, max_tokens=64)
+    assert result.summary.startswith("The council approved") and result.claims == []
+    assert any("no claims from paragraph 1" in w and "cut off" in w for w in result.warnings)
+    assert result.run.calls == 2 and result.run.usage.completion_tokens == 20 + 64

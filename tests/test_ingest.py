@@ -67,3 +67,30 @@ def test_crlf_is_normalized_and_bom_dropped(tmp_path: Path) -> None:
 def test_from_text_refuses_blank() -> None:
     with pytest.raises(InputError):
         from_text("   ")
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+def test_url_input_is_fetched_and_extracted(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from summarizer.ingest import read
+
+    body = " ".join(["The council approved the new harbour wall on Tuesday."] * 6)
+    (tmp_path / "story.html").write_text(
+        f"<html><head><title>Wall</title></head><body><article><p>{body}</p></article></body></html>"
+    )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        article = read(f"{base}/story.html")
+        assert "harbour wall" in article.text and article.url == f"{base}/story.html"
+        with pytest.raises(InputError, match="HTTP 404"):
+            read(f"{base}/missing.html")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+MAX_CLAIMS_PER_PASSAGE = 12
+MAX_FIELD_CHARS = 400
+
 ClaimKind = Literal["event", "statistic", "quote", "statement", "background"]
 Certainty = Literal["asserted", "reported", "alleged", "projected"]
 
@@ -53,10 +56,12 @@ class ExtractedClaim(BaseModel):
     """
 
     quote: str = Field(
-        description="A short part of the PASSAGE, copied exactly: the words stating one fact."
+        description="A short part of the PASSAGE, copied exactly: the words stating one fact.",
+        max_length=MAX_FIELD_CHARS,
     )
     text: str = Field(
-        description="One fact as one short, self-contained sentence. Full names, no pronouns."
+        description="One fact as one short, self-contained sentence. Full names, no pronouns.",
+        max_length=MAX_FIELD_CHARS,
     )
     kind: ClaimKind
     speaker: str | None = Field(
@@ -80,6 +85,10 @@ class ExtractedClaim(BaseModel):
 
 
 class PassageClaims(BaseModel):
-    """What one claims call returns for one passage of the article."""
+    """What one claims call returns for one passage of the article.
 
-    claims: list[ExtractedClaim]
+    The bounds are part of the schema on purpose: a grammar-constrained server (llama.cpp)
+    cannot loop past them, which stops a small model's greedy repetition at the source.
+    """
+
+    claims: list[ExtractedClaim] = Field(max_length=MAX_CLAIMS_PER_PASSAGE)

@@ -65,7 +65,7 @@ class ExtractedClaim(BaseModel):
     )
     kind: ClaimKind
     speaker: str | None = Field(
-        default=None, description="Who said it, when the passage attributes it to someone."
+        description="Who said it, when the passage attributes it to someone; else null."
     )
     certainty: Certainty
 
@@ -82,6 +82,20 @@ class ExtractedClaim(BaseModel):
         if value is None or value.strip().lower() in ("", "none", "null", "n/a", "unknown"):
             return None
         return value.strip()
+
+
+PRONOUNS = frozenset("he she they it his her their its this these".split())
+
+
+def claim_problems(claim: ExtractedClaim) -> list[str]:
+    """What makes a claim not atomic or not self-contained, in words the model can act on."""
+    problems = []
+    if count_sentences(claim.text) > 1:
+        problems.append(f'more than one sentence, split it into separate claims: "{claim.text}"')
+    first = claim.text.split()[0].lower().strip(",.;:") if claim.text.split() else ""
+    if first in PRONOUNS:
+        problems.append(f'starts with "{first}", write the name instead: "{claim.text}"')
+    return problems
 
 
 class PassageClaims(BaseModel):

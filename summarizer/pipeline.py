@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from summarizer import clean as cleaning
 from summarizer import grounding
 from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
-from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims
+from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims, claim_problems
 from summarizer.ingest import Article, from_text
 from summarizer.llm import LLM, Extraction, Message
 from summarizer.prompts import PromptTemplate, load
@@ -45,7 +45,7 @@ class _Ledger:
 
     calls: int = 0
     validation_reasks: int = 0
-    grounding_reasks: int = 0
+    claim_reasks: int = 0
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
 
@@ -145,17 +145,15 @@ async def _passage_claims(
         extraction = await llm.extract(PassageClaims, messages)
         ledger.record(extraction)
         claims = extraction.value.claims
-        missing = [
-            c.quote for c in claims if grounding.locate(c.quote, article.text, body_ranges) is None
-        ]
-        if not missing or reasks >= llm.settings.grounding_reasks:
+        problems = _review(claims, article.text, body_ranges)
+        if not problems or reasks >= llm.settings.claim_reasks:
             break
         reasks += 1
-        ledger.grounding_reasks += 1
+        ledger.claim_reasks += 1
         messages = [
             *messages,
             {"role": "assistant", "content": extraction.value.model_dump_json()},
-            {"role": "user", "content": prompt.grounding_reask(missing)},
+            {"role": "user", "content": prompt.claims_reask(problems)},
         ]
     located = []
     for claim in claims:
@@ -163,6 +161,18 @@ async def _passage_claims(
         at = evidence.start if evidence.start is not None else passage_ranges[0][0]
         located.append(_Located(claim, evidence, _paragraph_at(cleaned, at)))
     return located
+
+
+def _review(
+    claims: list[ExtractedClaim], text: str, body_ranges: Sequence[tuple[int, int]]
+) -> list[str]:
+    """Problems worth a re-ask: quotes the article does not contain, non-atomic claims."""
+    problems = []
+    for claim in claims:
+        if grounding.locate(claim.quote, text, body_ranges) is None:
+            problems.append(f'quote not found word for word in the PASSAGE: "{claim.quote}"')
+        problems.extend(claim_problems(claim))
+    return problems
 
 
 def claim_id(article_id: str, text: str) -> str:
@@ -293,7 +303,7 @@ async def asummarize(
             prompt=prompt.info,
             calls=ledger.calls,
             validation_reasks=ledger.validation_reasks,
-            grounding_reasks=ledger.grounding_reasks,
+            claim_reasks=ledger.claim_reasks,
             usage=ledger.usage,
             started_at=started,
             duration_s=round(time.monotonic() - clock, 3),

@@ -30,7 +30,7 @@ class MessagePair(_Strict):
 
 
 class Reask(_Strict):
-    grounding: str
+    claims: str
 
 
 class PromptTemplate(_Strict):
@@ -55,9 +55,9 @@ class PromptTemplate(_Strict):
     def claims_messages(self, *, title: str, context: str, passage: str) -> list[dict[str, str]]:
         return _messages(self.claims, title=title, context=context, passage=passage)
 
-    def grounding_reask(self, quotes: list[str]) -> str:
-        listed = "\n".join(f'- "{q}"' for q in quotes)
-        return Template(self.reask.grounding).substitute(quotes=listed)
+    def claims_reask(self, problems: list[str]) -> str:
+        listed = "\n".join(f"- {p}" for p in problems)
+        return Template(self.reask.claims).substitute(problems=listed)
 
 
 def _messages(pair: MessagePair, **values: str) -> list[dict[str, str]]:

@@ -173,13 +173,13 @@ def test_ungrounded_quote_is_reasked_naming_it_then_kept_as_unaligned() -> None:
     }
     script = {"ArticleSummary": [SUMMARY], "PassageClaims": [tool_reply("PassageClaims", invented)]}
     with StubServer(script) as stub:
-        result = run(stub, grounding_reasks=2)
+        result = run(stub, claim_reasks=2)
     assert stub.count("PassageClaims") == 3  # first answer + 2 re-asks
     claims_requests = [
         r for r in stub.requests if r["tools"][0]["function"]["name"] != "ArticleSummary"
     ]
     assert "the mayor resigned in disgrace" in claims_requests[1]["messages"][-1]["content"]
-    assert result.run.grounding_reasks == 2
+    assert result.run.claim_reasks == 2
     [claim] = result.claims
     assert claim.evidence.status is AlignmentStatus.unaligned
     assert claim.evidence.start is None and not claim.checks.supported
@@ -203,3 +203,30 @@ def test_a_passage_whose_answer_is_cut_off_costs_only_its_claims() -> None:
     assert result.summary.startswith("The council approved") and result.claims == []
     assert any("no claims from paragraph 1" in w and "cut off" in w for w in result.warnings)
     assert result.run.calls == 2 and result.run.usage.completion_tokens == 20 + 64
+
+
+def test_non_atomic_claims_are_reasked_naming_the_problem() -> None:
+    two_in_one = {
+        "claims": [
+            {
+                "text": "The council approved a harbour wall. It costs 4 million pounds.",
+                "kind": "event",
+                "speaker": None,
+                "certainty": "asserted",
+                "quote": "The council approved a 4 million pound harbour wall on Tuesday",
+            }
+        ]
+    }
+    script = {
+        "ArticleSummary": [SUMMARY],
+        "PassageClaims": [tool_reply("PassageClaims", two_in_one), CLAIMS],
+    }
+    with StubServer(script) as stub:
+        result = run(stub)
+    claims_requests = [
+        r for r in stub.requests if r["tools"][0]["function"]["name"] != "ArticleSummary"
+    ]
+    reask = claims_requests[1]["messages"][-1]["content"]
+    assert "more than one sentence" in reask and "It costs 4 million pounds." in reask
+    assert [c.text for c in result.claims] == [GOOD_CLAIMS["claims"][0]["text"]]
+    assert result.run.claim_reasks == 1

@@ -38,12 +38,12 @@ def main() -> int:
         print(f"error: no model at {model}; set SUMMARIZER_LOCAL_MODEL", file=sys.stderr)
         return 2
     seeds = args.seeds or sorted((ROOT / "seeds").glob("*.txt"))
-    with serve(model, python=python) as base_url:
+    with serve(model, python=python) as server:
         for seed in seeds:
             cassette = ROOT / "cassettes" / "seeds" / f"{seed.stem}.yaml"
             started = time.monotonic()
             with replay.cassette(cassette, record=True):
-                result = summarize(ingest.read_path(seed), Settings(base_url=base_url))
+                result = summarize(ingest.read_path(seed), Settings(base_url=server.base_url))
             print(
                 f"{seed.name}: {len(result.claims)} claims, {result.run.calls} calls, "
                 f"{result.run.usage.total_tokens} tokens, {time.monotonic() - started:.0f}s "

@@ -10,7 +10,9 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -19,14 +21,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-from summarizer import ingest, prompts, render, replay
+from summarizer import ingest, local, prompts, render, replay
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.pipeline import summarize as run_summarize
 from summarizer.result import SummaryResult
 from summarizer.schemas import result_schema
 from summarizer.settings import Mode, Settings
 
+STARTED = time.monotonic()
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 app = typer.Typer(
@@ -45,7 +49,7 @@ class Format(StrEnum):
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -64,6 +68,15 @@ def friendly_errors(func: F) -> F:
             raise fail(f"invalid setting {where}: {first['msg']}", EXIT_USAGE) from None
         except KeyboardInterrupt:
             raise fail("interrupted", EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if os.environ.get("SUMMARIZER_DEBUG"):
+                raise
+            detail = " ".join(str(exc).split())[:300]
+            raise fail(
+                f"internal error: {type(exc).__name__}: {detail} "
+                "(set SUMMARIZER_DEBUG=1 for the traceback, and please report it)",
+                EXIT_FAILED,
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -111,22 +124,74 @@ def summarize(
     record_to: Annotated[
         Path | None, typer.Option("--record", help="Record the model traffic to a cassette.")
     ] = None,
+    local_model: Annotated[
+        Path | None, typer.Option(help="A GGUF file for the local default model.")
+    ] = None,
 ) -> None:
     """Summarize one article into a summary and grounded claims."""
     if replay_from and record_to:
         raise ConfigError("--replay and --record cannot be used together")
     settings = build_settings(
         model=model, base_url=base_url, api_key=api_key, mode=mode, prompt=prompt,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens, local_model=local_model,
     )  # fmt: skip
     source = ingest.read(article)
     tape = replay_from or record_to
-    context = (
-        replay.cassette(tape, record=record_to is not None) if tape else contextlib.nullcontext()
-    )
-    with context:
+    with contextlib.ExitStack() as stack:
+        if tape:
+            stack.enter_context(replay.cassette(tape, record=record_to is not None))
+        if settings.uses_local_default and not replay_from:
+            base_url = stack.enter_context(local.endpoint(settings, progress))
+            settings = settings.model_copy(update={"base_url": base_url})
         result = run_summarize(source, settings)
     write(result, fmt)
+
+
+local_app = typer.Typer(help="The local model: status, and a server other commands reuse.")
+app.add_typer(local_app, name="local")
+
+
+def progress(message: str) -> None:
+    """Set-up steps on stderr, with the time since the command started."""
+    elapsed = time.monotonic() - STARTED
+    err.print(f"[dim]{elapsed:6.1f}s[/] {escape(message)}", markup=True, soft_wrap=True)
+
+
+@local_app.command("serve")
+@friendly_errors
+def local_serve(
+    port: Annotated[
+        int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one).")
+    ] = None,
+    local_model: Annotated[Path | None, typer.Option(help="A GGUF file to serve.")] = None,
+) -> None:
+    """Run the local model server until Ctrl-C; `summarize` reuses it meanwhile."""
+    settings = build_settings(local_port=port, local_model=local_model)
+    with local.serving(settings, progress) as state:
+        progress(
+            f"serving {Path(state.model).name} at {state.base_url} (pid {state.pid}); Ctrl-C stops"
+        )
+        while True:
+            time.sleep(3600)
+
+
+@local_app.command("status")
+@friendly_errors
+def local_status(
+    local_model: Annotated[Path | None, typer.Option(help="A GGUF file to report on.")] = None,
+) -> None:
+    """What is installed, where, how big, and whether a server is running."""
+    info = local.status(build_settings(local_model=local_model))
+    size = info["model_bytes"]
+    lines = [
+        f"model:   {info['model']}",
+        f"         {'present, ' + format(size, ',') + ' bytes' if size else 'not downloaded yet'}",
+        "runtime: " + ("installed" if info["runtime_installed"]
+                       else f"not installed ({local.RUNTIME_INSTALL})"),
+        "server:  " + (f"running at {info['server']['base_url']} (pid {info['server']['pid']})"
+                       if info["server"] else "none running"),
+    ]  # fmt: skip
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command()

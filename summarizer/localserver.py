@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
@@ -26,6 +27,22 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+    log: Path
 
 
 def server_command(
@@ -84,8 +101,14 @@ def serve(
     python: str = sys.executable,
     port: int | None = None,
     ready_timeout: float = 180.0,
-) -> Iterator[str]:
-    """Run a server for the block; yields its base URL (http://127.0.0.1:PORT/v1)."""
+    progress: Callable[[str], None] | None = None,
+) -> Iterator[Server]:
+    """Run a server for the block on 127.0.0.1; a taken port is swapped for a free one."""
+    if port is not None and not port_is_free(port):
+        chosen = free_port()
+        if progress:
+            progress(f"port {port} is in use; using {chosen}")
+        port = chosen
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     log = Path(tempfile.mkstemp(prefix="summarizer-server-", suffix=".log")[1])
@@ -96,6 +119,6 @@ def serve(
         )  # fmt: skip
         try:
             wait_ready(base_url, process, log, ready_timeout)
-            yield base_url
+            yield Server(base_url=base_url, pid=process.pid, log=log)
         finally:
             stop(process)

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     transport_retries: int = Field(default=4, ge=0, le=20)
     retry_max_wait: float = Field(default=60.0, ge=0)
     concurrency: int = Field(default=2, ge=1, le=64)
+    local_model: Path | None = Field(
+        default=None, description="A GGUF file for the local default instead of the shipped one."
+    )
+    local_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("base_url")
     @classmethod
@@ -110,6 +114,11 @@ class Settings(BaseSettings):
         if self.api_key or self.openai_api_key:
             return OPENAI_BASE_URL
         return LOCAL_BASE_URL
+
+    @property
+    def uses_local_default(self) -> bool:
+        """Nothing configured: the embedded local model serves the request."""
+        return not (self.base_url or self.api_key or self.openai_api_key)
 
     @property
     def endpoint_host(self) -> str:

@@ -67,6 +67,13 @@ class StubServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                payload = json.dumps({"object": "list", "data": [{"id": "handwritten"}]}).encode()
+                self.send_response(200 if self.path.endswith("/models") else 404)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")

@@ -1,0 +1,167 @@
+"""The local default: server command, readiness, shutdown, crashes, ports, resources, reuse.
+
+A FAKE runtime (tests/fake_runtime) stands in for llama.cpp's server: it answers /v1/models only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from summarizer import local
+from summarizer.errors import ConfigError, EndpointError
+from summarizer.localserver import serve, server_command
+from summarizer.settings import Settings
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+FAKE_RUNTIME = Path(__file__).parent / "fake_runtime"
+
+
+@pytest.fixture
+def fake_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The fake runtime first on PYTHONPATH (for the server process) and sys.path; a model file."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FAKE_RUNTIME), *sys.path]))
+    monkeypatch.syspath_prepend(str(FAKE_RUNTIME))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = tmp_path / "tiny.gguf"
+    model.write_bytes(b"GGUF" + b"\0" * 64)
+    yield model
+    for name in [
+        n for n, m in sys.modules.items() if str(FAKE_RUNTIME) in str(getattr(m, "__file__", ""))
+    ]:
+        del sys.modules[name]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_server_command_binds_loopback_with_every_core(tmp_path: Path) -> None:
+    command = server_command(tmp_path / "m.gguf", 8123, python="py")
+    assert command[:3] == ["py", "-m", "llama_cpp.server"]
+    flags = dict(zip(command[3::2], command[4::2], strict=True))
+    assert flags["--host"] == "127.0.0.1" and flags["--port"] == "8123"
+    assert flags["--n_threads"] == flags["--n_threads_batch"] == str(os.cpu_count())
+    assert flags["--model"] == str(tmp_path / "m.gguf")
+
+
+def test_serve_waits_until_ready_and_stops_the_process(fake_runtime: Path) -> None:
+    import httpx2
+
+    with serve(fake_runtime) as server:
+        assert httpx2.get(f"{server.base_url}/models").status_code == 200
+        pid = server.pid
+        assert alive(pid)
+    time.sleep(0.2)
+    assert not alive(pid)
+
+
+def test_a_server_that_dies_shows_the_tail_of_its_log(
+    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_LLAMA_DIE", "1")
+    with (
+        pytest.raises(EndpointError, match=r"exited \(1\).*failed to load model"),
+        serve(fake_runtime),
+    ):
+        pass
+
+
+def test_a_taken_port_is_swapped_for_a_free_one(fake_runtime: Path) -> None:
+    import socket
+
+    messages: list[str] = []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with serve(fake_runtime, port=port, progress=messages.append) as server:
+            assert not server.base_url.endswith(f":{port}/v1")
+    assert messages == [f"port {port} is in use; using {server.base_url.split(':')[2][:-3]}"]
+
+
+def test_missing_runtime_names_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "RUNTIME_MODULES", ("surely_not_installed_xyz",))
+    with pytest.raises(ConfigError, match=r"pip install 'summarizer\[local\]'"):
+        local.check_runtime()
+
+
+def test_too_little_memory_is_said_with_numbers(
+    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "available_memory", lambda: 500_000_000)
+    with pytest.raises(local.ResourceError, match=r"0.5 GB available, about 1.5 GB needed"):
+        local.check_memory(fake_runtime)
+
+
+def test_endpoint_reuses_a_running_local_serve(
+    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(local_model=fake_runtime)
+    with local.serving(settings) as state:
+        assert json.loads(local.state_file().read_text())["base_url"] == state.base_url
+
+        def must_not_start(*a: object, **k: object) -> None:
+            raise AssertionError("started a second server")
+
+        monkeypatch.setattr(local, "serve", must_not_start)
+        with local.endpoint(settings) as url:
+            assert url == state.base_url
+    assert not local.state_file().exists()
+
+
+def test_local_serve_leaves_no_orphan_after_ctrl_c(fake_runtime: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(fake_runtime)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
+    deadline = time.monotonic() + 30
+    while not state_path.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert state_path.exists(), proc.communicate(timeout=5)
+    server_pid = json.loads(state_path.read_text())["pid"]
+    assert alive(server_pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+    time.sleep(0.2)
+    assert not alive(server_pid) and not state_path.exists()
+
+
+def test_zero_config_summarize_uses_the_local_server(
+    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from tests.handwritten_server import StubServer, tool_reply
+
+    summary = {"title": "T", "summary": "The council met on Monday. It approved a wall."}
+    script = {
+        "ArticleSummary": [tool_reply("ArticleSummary", summary)],
+        "PassageClaims": [tool_reply("PassageClaims", {"claims": []})],
+    }
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
+    with StubServer(script) as stub:
+        state = {"pid": os.getpid(), "base_url": stub.base_url, "model": "m"}
+        local.state_file().parent.mkdir(parents=True, exist_ok=True)
+        local.state_file().write_text(json.dumps(state))
+        result = CliRunner().invoke(app, ["summarize", str(article), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert "using the local server" in result.stderr
+    assert json.loads(result.stdout)["summary"].startswith("The council met")
+    assert stub.count("ArticleSummary") == 1

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-MAX_CLAIMS_PER_PASSAGE = 12
+MAX_CLAIMS_PER_PASSAGE = 8
 MAX_FIELD_CHARS = 400
 
 ClaimKind = Literal["event", "statistic", "quote", "statement", "background"]
@@ -30,13 +30,15 @@ def count_sentences(text: str) -> int:
     return ends if stripped[-1] in ".!?\"'”’)" else ends + 1
 
 
-class ArticleSummary(BaseModel):
-    """What the summary call returns."""
+# Docstrings and field descriptions of these models are sent to the model as the tool's
+# description: keep them short and addressed to the model. Design notes go in comments.
 
-    title: str = Field(description="The article's headline, or a short neutral one.")
-    summary: str = Field(
-        description="2 to 4 sentences saying what happened, who did it, and why it matters."
-    )
+
+class ArticleSummary(BaseModel):
+    """The article's headline and a summary."""
+
+    title: str = Field(description="The headline, or a short neutral one.")
+    summary: str = Field(description="2 to 4 sentences: what happened, who, key numbers.")
 
     @field_validator("summary")
     @classmethod
@@ -49,24 +51,15 @@ class ArticleSummary(BaseModel):
         return value.strip()
 
 
+# Field order is generation order: the model copies the quote first, names who says it while the
+# words are in view, and only then restates them as one fact.
 class ExtractedClaim(BaseModel):
-    """One atomic fact, as the model states it, with the words that support it.
+    """One fact of the PASSAGE."""
 
-    The quote comes first: the model copies the words, then restates them as one fact.
-    """
-
-    quote: str = Field(
-        description="A short part of the PASSAGE, copied exactly: the words stating one fact.",
-        max_length=MAX_FIELD_CHARS,
-    )
-    text: str = Field(
-        description="One fact as one short, self-contained sentence. Full names, no pronouns.",
-        max_length=MAX_FIELD_CHARS,
-    )
+    quote: str = Field(description="Exact words of the PASSAGE.", max_length=MAX_FIELD_CHARS)
+    speaker: str | None = Field(description="Who says these words, or null.")
+    text: str = Field(description="The fact as one sentence.", max_length=MAX_FIELD_CHARS)
     kind: ClaimKind
-    speaker: str | None = Field(
-        description="Who said it, when the passage attributes it to someone; else null."
-    )
     certainty: Certainty
 
     @field_validator("text", "quote")
@@ -98,11 +91,9 @@ def claim_problems(claim: ExtractedClaim) -> list[str]:
     return problems
 
 
+# The bounds are part of the schema on purpose: a grammar-constrained server (llama.cpp) cannot
+# loop past them, which stops a small model's greedy repetition at the source.
 class PassageClaims(BaseModel):
-    """What one claims call returns for one passage of the article.
-
-    The bounds are part of the schema on purpose: a grammar-constrained server (llama.cpp)
-    cannot loop past them, which stops a small model's greedy repetition at the source.
-    """
+    """The atomic facts of the PASSAGE."""
 
     claims: list[ExtractedClaim] = Field(max_length=MAX_CLAIMS_PER_PASSAGE)

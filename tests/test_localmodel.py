@@ -44,7 +44,8 @@ def test_parts_are_joined_in_numeric_order_and_verified(tmp_path: Path) -> None:
     messages: list[str] = []
     path = ensure_model(spec, tmp_path, messages.append, download=fake_download(PAYLOADS))
     assert path.read_bytes() == b"".join(PAYLOADS)
-    assert len(messages) == len(PAYLOADS) and "MB" in messages[-1]
+    assert messages[0].startswith("fetching fake") and len(messages) == 1 + len(PAYLOADS)
+    assert "MB" in messages[-1]
     assert not list(tmp_path.glob("parts-*"))  # the downloaded parts are gone
 
 

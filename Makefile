@@ -9,8 +9,8 @@ test:               ## offline, key-free: replays cassettes, blocks the network
 	$(PY) -m pytest --record-mode=none --block-network
 
 lint:
-	ruff check summarizer tests scripts
-	ruff format --check summarizer tests scripts
+	ruff check summarizer tests scripts benchmarks
+	ruff format --check summarizer tests scripts benchmarks
 	lint-imports
 
 schemas:            ## re-export schemas/ after changing a model

@@ -1,0 +1,130 @@
+"""Our overhead over the bare local server, prompt tokens that are not article text, re-asks.
+
+    python benchmarks/local_overhead.py [--runs 5] [--seeds seeds/*.txt]
+
+Starts one local server (the runtime must be installed; the model is fetched if needed). For each
+seed and run: (a) summarize through the library, recording every request body sent; (b) send the
+very same request bodies straight to the server with the same concurrency, no summarizer code in
+the path. Overhead = (a - b) / b, median over runs. Non-article prompt tokens = prompt tokens the
+server reports minus the tokens of the article text in that request (the server's tokenizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from summarizer import Settings, ingest, local
+from summarizer import llm as llm_module
+from summarizer.pipeline import asummarize
+from summarizer.prompts import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def through_summarizer(
+    article: ingest.Article, settings: Settings
+) -> tuple[float, list[dict], Any]:
+    sent: list[dict[str, Any]] = []
+    original = llm_module.LLM._send
+
+    async def recording_send(self: llm_module.LLM, *args: Any, **kwargs: Any) -> Any:
+        response = await original(self, *args, **kwargs)
+        sent.append({"body": kwargs, "prompt_tokens": response.usage.prompt_tokens})
+        return response
+
+    llm_module.LLM._send = recording_send  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        result = await asummarize(article, settings)
+        return time.perf_counter() - started, sent, result
+    finally:
+        llm_module.LLM._send = original  # type: ignore[method-assign]
+
+
+async def straight(base_url: str, bodies: list[dict[str, Any]], concurrency: int) -> float:
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx2.AsyncClient(timeout=600) as client:
+
+        async def post(body: dict[str, Any]) -> None:
+            async with gate:
+                response = await client.post(f"{base_url}/chat/completions", json=body)
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post(b["body"]) for b in bodies))
+        return time.perf_counter() - started
+
+
+def article_tokens(base_url: str, text: str) -> int:
+    root = base_url.removesuffix("/v1")
+    response = httpx2.post(f"{root}/extras/tokenize", json={"input": text}, timeout=60)
+    response.raise_for_status()
+    return len(response.json()["tokens"])
+
+
+def non_article_tokens(base_url: str, calls: list[dict[str, Any]], settings: Settings) -> dict:
+    """Per first-attempt call: prompt tokens the server counted (system prompt, rendered tool
+    schema, labels, chat template) minus the article text the user message carries."""
+    prompt = load(settings.prompt)
+    labels = {
+        "summary": article_tokens(
+            base_url, prompt.summary_messages(title="", article="")[1]["content"]
+        ),
+        "claims": article_tokens(
+            base_url, prompt.claims_messages(title="", context="", passage="")[1]["content"]
+        ),
+    }
+    found: dict[str, list[int]] = {"summary": [], "claims": []}
+    for call in calls:
+        messages = call["body"]["messages"]
+        if len(messages) != 2:  # re-asks carry an earlier answer; counted as re-asks instead
+            continue
+        kind = (
+            "summary"
+            if call["body"]["tools"][0]["function"]["name"] == "ArticleSummary"
+            else "claims"
+        )
+        user = article_tokens(base_url, messages[1]["content"])
+        found[kind].append(call["prompt_tokens"] - (user - labels[kind]))
+    return {k: max(v) for k, v in found.items() if v}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--seeds", nargs="*", type=Path, default=sorted((ROOT / "seeds").glob("*.txt"))
+    )
+    args = parser.parse_args()
+    settings = Settings()
+    with local.endpoint(settings, progress=lambda m: print(m, file=sys.stderr)) as base_url:
+        run_settings = settings.model_copy(update={"base_url": base_url})
+        for seed in args.seeds:
+            article = ingest.read_path(seed)
+            ours, bare, reasks = [], [], []
+            for _ in range(args.runs):
+                took, bodies, result = asyncio.run(through_summarizer(article, run_settings))
+                ours.append(took)
+                reasks.append(result.run.validation_reasks + result.run.claim_reasks)
+                bare.append(asyncio.run(straight(base_url, bodies, run_settings.concurrency)))
+            a, b = statistics.median(ours), statistics.median(bare)
+            overhead = non_article_tokens(base_url, bodies, run_settings)
+            print(
+                f"{seed.stem[:3]}: summarizer {a:.1f}s, straight {b:.1f}s, overhead "
+                f"{100 * (a - b) / b:+.1f}% (median of {args.runs}); re-asks per article "
+                f"{statistics.mean(reasks):.1f}; non-article prompt tokens per call (max): "
+                f"summary {overhead.get('summary')}, claims {overhead.get('claims')}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

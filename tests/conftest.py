@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from summarizer import replay
 
 ROOT = Path(__file__).resolve().parent.parent
+# Read before any test isolates the cache directory: where a developer's real model would be.
+REAL_MODEL = (
+    Path(platformdirs.user_cache_dir("summarizer")) / "models"
+    / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+)  # fmt: skip
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 CASSETTES = ROOT / "cassettes" / "seeds"
 
@@ -31,6 +37,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("SUMMARIZER_", "OPENAI_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SUMMARIZER_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:

@@ -88,3 +88,15 @@ def test_replay_and_record_together_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text("Some text here.")
     result = invoke("summarize", str(path), "--replay", "x.yaml", "--record", "y.yaml")
     assert_one_line_error(result, 2, "cannot be used together")
+
+
+def test_zero_config_without_the_runtime_names_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer import local
+
+    monkeypatch.setattr(local, "RUNTIME_MODULES", ("surely_not_installed_xyz",))
+    path = tmp_path / "a.txt"
+    path.write_text("Headline\n\nThe council approved the new harbour wall on Tuesday.")
+    result = invoke("summarize", str(path))
+    assert_one_line_error(result, 2, "pip install 'summarizer[local]'")

@@ -77,7 +77,8 @@ class ExtractedClaim(BaseModel):
         return value.strip()
 
 
-PRONOUNS = frozenset("he she they it his her their its this these".split())
+META = re.compile(r"(?i)^(according to )?(the|this) (passage|article|text|context)\b")
+PRONOUNS = frozenset("he she they it his her their its this these we our i".split())
 
 
 def claim_problems(claim: ExtractedClaim) -> list[str]:
@@ -88,6 +89,8 @@ def claim_problems(claim: ExtractedClaim) -> list[str]:
     first = claim.text.split()[0].lower().strip(",.;:") if claim.text.split() else ""
     if first in PRONOUNS:
         problems.append(f'starts with "{first}", write the name instead: "{claim.text}"')
+    if META.match(claim.text):
+        problems.append(f'state the fact itself, not what the text says: "{claim.text}"')
     return problems
 
 

@@ -62,13 +62,24 @@ class _Located:
     paragraph: int
 
 
+_OPENING_QUOTES = ('"', "\u201c", "\u2018", "'")
+
+
 def _context(cleaned: cleaning.CleanedArticle, passage: cleaning.Passage) -> str:
-    """The text just before a passage, so claims can name who 'he' is."""
+    """The text just before a passage, so claims can name who 'he' is. A passage that continues a
+    quotation (it opens with a quote mark, as does the paragraph before it) gets the paragraph
+    that opened the quotation instead: that is where the speaker is named."""
     before = [p for p in cleaned.body if p.index < passage.paragraphs[0].index]
     if not before:
         return "(start of article)"
-    text = cleaning.model_text(before[-1].text)
-    return text if len(text) <= CONTEXT_CHARS else "..." + text[-CONTEXT_CHARS:]
+    chosen = before[-1]
+    if passage.text.startswith(_OPENING_QUOTES):
+        for para in reversed(before):
+            chosen = para
+            if not para.text.startswith(_OPENING_QUOTES):
+                break
+    text = cleaning.model_text(chosen.text)
+    return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + "..."
 
 
 def _paragraph_at(cleaned: cleaning.CleanedArticle, offset: int) -> int:
@@ -166,12 +177,19 @@ async def _passage_claims(
 def _review(
     claims: list[ExtractedClaim], text: str, body_ranges: Sequence[tuple[int, int]]
 ) -> list[str]:
-    """Problems worth a re-ask: quotes the article does not contain, non-atomic claims."""
+    """Problems worth a re-ask: quotes the article does not contain, non-atomic claims, speakers
+    the article never names."""
     problems = []
+    normalized_text = grounding.normalize(text)
     for claim in claims:
         if grounding.locate(claim.quote, text, body_ranges) is None:
             problems.append(f'quote not found word for word in the PASSAGE: "{claim.quote}"')
         problems.extend(claim_problems(claim))
+        if claim.speaker and grounding.normalize(claim.speaker) not in normalized_text:
+            problems.append(
+                f'speaker "{claim.speaker}" is not named in the article; write the name as '
+                "the article does, or null"
+            )
     return problems
 
 

@@ -230,3 +230,16 @@ def test_non_atomic_claims_are_reasked_naming_the_problem() -> None:
     assert "more than one sentence" in reask and "It costs 4 million pounds." in reask
     assert [c.text for c in result.claims] == [GOOD_CLAIMS["claims"][0]["text"]]
     assert result.run.claim_reasks == 1
+
+
+def test_claims_about_the_text_instead_of_the_world_are_reasked() -> None:
+    from summarizer.extraction import ExtractedClaim, claim_problems
+
+    meta = ExtractedClaim(
+        quote="q", speaker=None, text="The passage states that a wall was approved.",
+        kind="event", certainty="asserted",
+    )  # fmt: skip
+    assert claim_problems(meta) == [
+        "state the fact itself, not what the text says: "
+        '"The passage states that a wall was approved."'
+    ]

@@ -152,11 +152,14 @@ async def _passage_claims(
     body_ranges = [(p.start, p.end) for p in cleaned.body]
     passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
     reasks = 0
+    best: tuple[int, list[ExtractedClaim]] | None = None
     while True:
         extraction = await llm.extract(PassageClaims, messages)
         ledger.record(extraction)
-        claims = extraction.value.claims
-        problems = _review(claims, article.text, body_ranges)
+        answer = extraction.value.claims
+        problems = _review(answer, article.text, body_ranges)
+        if best is None or len(problems) <= best[0]:
+            best = (len(problems), answer)  # a re-ask never makes the result worse
         if not problems or reasks >= llm.settings.claim_reasks:
             break
         reasks += 1
@@ -166,6 +169,7 @@ async def _passage_claims(
             {"role": "assistant", "content": extraction.value.model_dump_json()},
             {"role": "user", "content": prompt.claims_reask(problems)},
         ]
+    claims = best[1]
     located = []
     for claim in claims:
         evidence = _evidence(claim, article, passage, body_ranges)

@@ -243,3 +243,27 @@ def test_claims_about_the_text_instead_of_the_world_are_reasked() -> None:
         "state the fact itself, not what the text says: "
         '"The passage states that a wall was approved."'
     ]
+
+
+def test_a_reask_that_makes_things_worse_is_not_taken() -> None:
+    one_problem = {
+        "claims": [
+            {**GOOD_CLAIMS["claims"][0], "text": "The council approved a wall. It cost 4 million."}
+        ]
+    }
+    worse = {
+        "claims": [
+            {**GOOD_CLAIMS["claims"][0], "quote": "an invented quote", "text": "A. B."},
+        ]
+    }
+    script = {
+        "ArticleSummary": [SUMMARY],
+        "PassageClaims": [
+            tool_reply("PassageClaims", one_problem),
+            tool_reply("PassageClaims", worse),
+        ],
+    }
+    with StubServer(script) as stub:
+        result = run(stub, claim_reasks=1)
+    assert stub.count("PassageClaims") == 2
+    assert [c.text for c in result.claims] == ["The council approved a wall. It cost 4 million."]

@@ -113,7 +113,7 @@ def main() -> int:
             for _ in range(args.runs):
                 took, bodies, result = asyncio.run(through_summarizer(article, run_settings))
                 ours.append(took)
-                reasks.append(result.run.validation_reasks + result.run.claim_reasks)
+                reasks.append(result.run.validation_reasks + result.run.review_reasks)
                 bare.append(asyncio.run(straight(base_url, bodies, run_settings.concurrency)))
             a, b = statistics.median(ours), statistics.median(bare)
             overhead = non_article_tokens(base_url, bodies, run_settings)

@@ -43,7 +43,7 @@ def row(seed: Path, result: SummaryResult) -> dict[str, object]:
         "with speaker": sum(c.speaker is not None for c in claims),
         "summary sentences": count_sentences(result.summary),
         "calls": result.run.calls,
-        "re-asks (valid/claims)": f"{result.run.validation_reasks}/{result.run.claim_reasks}",
+        "re-asks (valid/review)": f"{result.run.validation_reasks}/{result.run.review_reasks}",
         "tokens in/out": f"{result.run.usage.prompt_tokens}/{result.run.usage.completion_tokens}",
     }
 

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from summarizer import clean as cleaning
 from summarizer import grounding
 from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
-from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims, claim_problems
+from summarizer.extraction import (
+    ArticleSummary,
+    ExtractedClaim,
+    PassageClaims,
+    claim_problems,
+    count_sentences,
+    summary_problem,
+)
 from summarizer.ingest import Article, from_text
 from summarizer.llm import LLM, Extraction, Message
 from summarizer.prompts import PromptTemplate, load
@@ -45,7 +52,7 @@ class _Ledger:
 
     calls: int = 0
     validation_reasks: int = 0
-    claim_reasks: int = 0
+    review_reasks: int = 0
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
 
@@ -136,6 +143,36 @@ def _evidence(
     )
 
 
+async def _summary(
+    llm: LLM, prompt: PromptTemplate, cleaned: cleaning.CleanedArticle, ledger: _Ledger
+) -> ArticleSummary:
+    """The summary, re-asked (bounded) while its length is wrong; the best attempt is kept."""
+    messages: list[Message] = prompt.summary_messages(
+        title=cleaned.title or "(none)", article=cleaned.body_text
+    )
+    article_sentences = count_sentences(cleaned.body_text)
+    best: tuple[int, ArticleSummary, str | None] | None = None
+    reasks = 0
+    while True:
+        extraction = await llm.extract(ArticleSummary, messages)
+        ledger.record(extraction)
+        problem = summary_problem(extraction.value.summary, article_sentences)
+        if best is None or (problem is None) >= (best[2] is None):
+            best = (reasks, extraction.value, problem)
+        if problem is None or reasks >= llm.settings.review_reasks:
+            break
+        reasks += 1
+        ledger.review_reasks += 1
+        messages = [
+            *messages,
+            {"role": "assistant", "content": extraction.value.model_dump_json()},
+            {"role": "user", "content": prompt.summary_reask(problem)},
+        ]
+    if best[2] is not None:
+        ledger.warnings.append(f"summary kept as is: {best[2]}")
+    return best[1]
+
+
 async def _passage_claims(
     llm: LLM,
     prompt: PromptTemplate,
@@ -160,10 +197,10 @@ async def _passage_claims(
         problems = _review(answer, article.text, body_ranges)
         if best is None or len(problems) <= best[0]:
             best = (len(problems), answer)  # a re-ask never makes the result worse
-        if not problems or reasks >= llm.settings.claim_reasks:
+        if not problems or reasks >= llm.settings.review_reasks:
             break
         reasks += 1
-        ledger.claim_reasks += 1
+        ledger.review_reasks += 1
         messages = [
             *messages,
             {"role": "assistant", "content": extraction.value.model_dump_json()},
@@ -285,12 +322,7 @@ async def asummarize(
             return await coro
 
     try:
-        summary_call = gated(
-            llm.extract(
-                ArticleSummary,
-                prompt.summary_messages(title=cleaned.title or "(none)", article=cleaned.body_text),
-            )
-        )
+        summary_call = gated(_summary(llm, prompt, cleaned, ledger))
         parts = cleaning.passages(cleaned, prompt.passage_chars)
         claim_calls = [
             gated(_passage_claims(llm, prompt, article, cleaned, p, ledger)) for p in parts
@@ -302,7 +334,6 @@ async def asummarize(
         if owned:
             await llm.aclose()
     found = _collect(summary, per_passage, parts, ledger)
-    ledger.record(summary)
     claims = _assemble_claims(article, found, ledger)
     return SummaryResult(
         article=ArticleInfo(
@@ -315,8 +346,8 @@ async def asummarize(
             paragraphs_kept=len(cleaned.body),
             paragraphs_dropped=len(cleaned.dropped),
         ),
-        title=cleaned.title or summary.value.title,
-        summary=summary.value.summary,
+        title=cleaned.title or summary.title,
+        summary=summary.summary,
         claims=claims,
         run=RunInfo(
             model=settings.resolved_model,
@@ -325,7 +356,7 @@ async def asummarize(
             prompt=prompt.info,
             calls=ledger.calls,
             validation_reasks=ledger.validation_reasks,
-            claim_reasks=ledger.claim_reasks,
+            review_reasks=ledger.review_reasks,
             usage=ledger.usage,
             started_at=started,
             duration_s=round(time.monotonic() - clock, 3),

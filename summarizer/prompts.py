@@ -31,6 +31,7 @@ class MessagePair(_Strict):
 
 class Reask(_Strict):
     claims: str
+    summary: str
 
 
 class PromptTemplate(_Strict):
@@ -54,6 +55,9 @@ class PromptTemplate(_Strict):
 
     def claims_messages(self, *, title: str, context: str, passage: str) -> list[dict[str, str]]:
         return _messages(self.claims, title=title, context=context, passage=passage)
+
+    def summary_reask(self, problem: str) -> str:
+        return Template(self.reask.summary).substitute(problem=problem)
 
     def claims_reask(self, problems: list[str]) -> str:
         listed = "\n".join(f"- {p}" for p in problems)

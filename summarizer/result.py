@@ -94,7 +94,7 @@ class RunInfo(_Frozen):
     schema_version: str = SCHEMA_VERSION
     calls: int = Field(description="Model calls made, re-asks included.")
     validation_reasks: int
-    claim_reasks: int = Field(description="Re-asks naming unlocated quotes or non-atomic claims.")
+    review_reasks: int = Field(description="Re-asks naming problems the code's review found.")
     usage: Usage = Field(description="Tokens summed over every attempt.")
     cost_usd: float | None = Field(default=None, description="Known only for priced models.")
     started_at: datetime

@@ -72,8 +72,12 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=16)
     timeout: float = Field(default=300.0, gt=0, description="Seconds per HTTP request.")
     validation_retries: int = Field(default=2, ge=0, le=10)
-    claim_reasks: int = Field(
-        default=2, ge=0, le=10, description="Re-asks for unlocated quotes or non-atomic claims."
+    review_reasks: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Re-asks when the code's review finds a problem: an unlocated quote, a "
+        "non-atomic claim, an unnamed speaker, a summary of the wrong length.",
     )
     transport_retries: int = Field(default=4, ge=0, le=20)
     retry_max_wait: float = Field(default=60.0, ge=0)

@@ -20,6 +20,7 @@ ARTICLE = (
     "Harbour wall approved\n\n"
     "The council approved a 4 million pound harbour wall on Tuesday. Work starts in March."
 )
+LONG_ARTICLE = ARTICLE + " It will be 300 metres long. Residents welcomed the plan."
 SUMMARY = tool_reply(
     "ArticleSummary",
     {"title": "Harbour wall approved", "summary": "The council approved a wall. Work starts soon."},
@@ -147,11 +148,12 @@ def test_invalid_json_past_the_bound_is_a_clear_error() -> None:
     assert stub.count("ArticleSummary") == 3
 
 
-def test_one_sentence_summary_is_reasked() -> None:
+def test_one_sentence_summary_of_a_longer_article_is_reasked() -> None:
     short = tool_reply("ArticleSummary", {"title": "t", "summary": "Harbour wall approved"})
     script = {"ArticleSummary": [short, SUMMARY], "PassageClaims": [CLAIMS]}
     with StubServer(script) as stub:
-        run(stub)
+        settings = Settings(base_url=stub.base_url, concurrency=1)
+        summarize(LONG_ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
     summary_requests = [
         r for r in stub.requests if r["tools"][0]["function"]["name"] == "ArticleSummary"
     ]
@@ -173,13 +175,13 @@ def test_ungrounded_quote_is_reasked_naming_it_then_kept_as_unaligned() -> None:
     }
     script = {"ArticleSummary": [SUMMARY], "PassageClaims": [tool_reply("PassageClaims", invented)]}
     with StubServer(script) as stub:
-        result = run(stub, claim_reasks=2)
+        result = run(stub, review_reasks=2)
     assert stub.count("PassageClaims") == 3  # first answer + 2 re-asks
     claims_requests = [
         r for r in stub.requests if r["tools"][0]["function"]["name"] != "ArticleSummary"
     ]
     assert "the mayor resigned in disgrace" in claims_requests[1]["messages"][-1]["content"]
-    assert result.run.claim_reasks == 2
+    assert result.run.review_reasks == 2
     [claim] = result.claims
     assert claim.evidence.status is AlignmentStatus.unaligned
     assert claim.evidence.start is None and not claim.checks.supported
@@ -229,7 +231,7 @@ def test_non_atomic_claims_are_reasked_naming_the_problem() -> None:
     reask = claims_requests[1]["messages"][-1]["content"]
     assert "more than one sentence" in reask and "It costs 4 million pounds." in reask
     assert [c.text for c in result.claims] == [GOOD_CLAIMS["claims"][0]["text"]]
-    assert result.run.claim_reasks == 1
+    assert result.run.review_reasks == 1
 
 
 def test_claims_about_the_text_instead_of_the_world_are_reasked() -> None:
@@ -264,6 +266,18 @@ def test_a_reask_that_makes_things_worse_is_not_taken() -> None:
         ],
     }
     with StubServer(script) as stub:
-        result = run(stub, claim_reasks=1)
+        result = run(stub, review_reasks=1)
     assert stub.count("PassageClaims") == 2
     assert [c.text for c in result.claims] == ["The council approved a wall. It cost 4 million."]
+
+
+def test_a_summary_still_too_short_after_the_reasks_is_kept_with_a_warning() -> None:
+    short = tool_reply("ArticleSummary", {"title": "t", "summary": "Harbour wall approved"})
+    script = {"ArticleSummary": [short], "PassageClaims": [CLAIMS]}
+    values = {"concurrency": 1, "transport_retries": 0, "review_reasks": 1}
+    with StubServer(script) as stub:
+        settings = Settings(base_url=stub.base_url, **values)
+        result = summarize(LONG_ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
+    assert result.summary == "Harbour wall approved"
+    assert "summary kept as is: the summary has 1 sentence(s)" in result.warnings[0]
+    assert stub.count("ArticleSummary") == 2

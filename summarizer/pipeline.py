@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -276,9 +276,14 @@ def _collect(
 
 
 async def asummarize(
-    article: Article | str, settings: Settings | None = None, *, llm: LLM | None = None
+    article: Article | str,
+    settings: Settings | None = None,
+    *,
+    llm: LLM | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SummaryResult:
-    """Summarize one article into a grounded SummaryResult (async)."""
+    """Summarize one article into a grounded SummaryResult (async). `progress`, if given, hears
+    a line as each part of the work is done."""
     settings = settings or Settings()
     if isinstance(article, str):
         article = from_text(article)
@@ -294,15 +299,29 @@ async def asummarize(
     started, clock = datetime.now(UTC), time.monotonic()
     gate = asyncio.Semaphore(settings.concurrency)
 
-    async def gated(coro):  # type: ignore[no-untyped-def]
+    done = 0
+
+    async def gated(coro, what: str):  # type: ignore[no-untyped-def]
+        nonlocal done
         async with gate:
-            return await coro
+            result = await coro
+        done += 1
+        if progress:
+            progress(f"{done}/{total} done: {what}")
+        return result
 
     try:
-        summary_call = gated(_summary(llm, prompt, cleaned, ledger))
         parts = cleaning.passages(cleaned, prompt.passage_chars)
+        total = len(parts) + 1
+        if progress:
+            progress(f"summarizing: 1 summary call and {len(parts)} passages for claims")
+        summary_call = gated(_summary(llm, prompt, cleaned, ledger), "summary")
         claim_calls = [
-            gated(_passage_claims(llm, prompt, article, cleaned, p, ledger)) for p in parts
+            gated(
+                _passage_claims(llm, prompt, article, cleaned, p, ledger),
+                f"claims of paragraph {p.paragraphs[0].index}",
+            )
+            for p in parts
         ]
         summary, *per_passage = await asyncio.gather(
             summary_call, *claim_calls, return_exceptions=True
@@ -343,10 +362,14 @@ async def asummarize(
 
 
 def summarize(
-    article: Article | str, settings: Settings | None = None, *, llm: LLM | None = None
+    article: Article | str,
+    settings: Settings | None = None,
+    *,
+    llm: LLM | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SummaryResult:
     """Summarize one article (blocking). Safe to call where an event loop already runs."""
-    coro = asummarize(article, settings, llm=llm)
+    coro = asummarize(article, settings, llm=llm, progress=progress)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -44,8 +44,11 @@ def test_parts_are_joined_in_numeric_order_and_verified(tmp_path: Path) -> None:
     messages: list[str] = []
     path = ensure_model(spec, tmp_path, messages.append, download=fake_download(PAYLOADS))
     assert path.read_bytes() == b"".join(PAYLOADS)
-    assert messages[0].startswith("fetching fake") and len(messages) == 1 + len(PAYLOADS)
-    assert "MB" in messages[-1]
+    assert len(messages) == 3 and messages[0].startswith("fetching fake")
+    assert messages[1].startswith("assembling 11 parts into fake.gguf")
+    assert messages[-1].startswith(
+        f"verified fake.gguf: {len(b''.join(PAYLOADS)):,} bytes, sha256 ok"
+    )
     assert not list(tmp_path.glob("parts-*"))  # the downloaded parts are gone
 
 

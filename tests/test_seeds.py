@@ -111,8 +111,9 @@ def test_library_replay_through_pytest_recording() -> None:
 def test_cassette_miss_names_the_request() -> None:
     code, out, err = replay_cli(SEEDS[1], CASSETTES / f"{SEEDS[0].stem}.yaml")
     assert code == 1 and out == ""
-    assert err.startswith("error: no recording matches this request") and "POST" in err
-    assert len(err.strip().splitlines()) == 1
+    errors = [line for line in err.strip().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0]
+    assert errors[0].startswith("error: no recording matches this request") and "POST" in errors[0]
 
 
 def test_installed_cli_replays_from_any_directory(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx2
 import platformdirs
 
-from summarizer.errors import ConfigError, SummarizerError
+from summarizer.errors import ConfigError, EndpointError, SummarizerError
 from summarizer.localmodel import DEFAULT_MODEL, ensure_model, models_dir
 from summarizer.localserver import serve
 from summarizer.settings import Settings
@@ -141,7 +141,10 @@ def endpoint(settings: Settings, progress: Progress | None = None) -> Iterator[s
     with serve(model, port=settings.local_port, progress=progress) as server:
         if progress:
             progress(f"server ready at {server.base_url} in {time.monotonic() - started:.1f}s")
-        yield server.base_url
+        try:
+            yield server.base_url
+        except EndpointError as exc:
+            raise (server.died() or exc) from None
 
 
 @contextlib.contextmanager

@@ -41,8 +41,19 @@ def port_is_free(port: int) -> bool:
 @dataclass(frozen=True)
 class Server:
     base_url: str
-    pid: int
+    process: subprocess.Popen
     log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def died(self) -> EndpointError | None:
+        """If the process has exited, an error carrying the tail of its log."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        return EndpointError(f"the local server died (exit {code}): {tail(self.log)}")
 
 
 def server_command(
@@ -119,6 +130,6 @@ def serve(
         )  # fmt: skip
         try:
             wait_ready(base_url, process, log, ready_timeout)
-            yield Server(base_url=base_url, pid=process.pid, log=log)
+            yield Server(base_url=base_url, process=process, log=log)
         finally:
             stop(process)

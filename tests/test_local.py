@@ -165,3 +165,28 @@ def test_zero_config_summarize_uses_the_local_server(
     assert "using the local server" in result.stderr
     assert json.loads(result.stdout)["summary"].startswith("The council met")
     assert stub.count("ArticleSummary") == 1
+
+
+def test_a_server_that_dies_mid_run_shows_its_log(
+    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    started = []
+    real_serve = local.serve
+
+    @contextlib.contextmanager
+    def capturing_serve(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with real_serve(*args, **kwargs) as server:
+            started.append(server)
+            yield server
+
+    monkeypatch.setattr(local, "serve", capturing_serve)
+    died = r"the local server died \(exit -9\): .*fake server"
+    with (
+        pytest.raises(EndpointError, match=died),
+        local.endpoint(Settings(local_model=fake_runtime)),
+    ):
+        os.kill(started[0].pid, signal.SIGKILL)
+        started[0].process.wait(5)
+        raise EndpointError("cannot reach the server (connection refused)")

@@ -1,6 +1,6 @@
 PY ?= python
 
-.PHONY: install test lint schemas record
+.PHONY: install test lint schemas record bench
 
 install:            ## editable install with test tools
 	$(PY) -m pip install -e '.[test]'
@@ -18,3 +18,7 @@ schemas:            ## re-export schemas/ after changing a model
 
 record:             ## re-record cassettes/seeds/ against the real local model (starts the server)
 	$(PY) scripts/record_cassettes.py
+
+bench:              ## seed quality from the cassettes (fast), then local overhead (needs the runtime; slow)
+	$(PY) benchmarks/seed_quality.py
+	$(PY) benchmarks/local_overhead.py

@@ -102,6 +102,7 @@ def _evidence(
     ranges = passage_ranges + [r for r in body_ranges if r not in passage_ranges]
     found = grounding.locate(claim.quote, article.text, ranges)
     quote_status = found.status if found else AlignmentStatus.unaligned
+    located = None
     if found is not None:
         located = Evidence(
             quote=claim.quote,
@@ -126,9 +127,7 @@ def _evidence(
             origin=EvidenceOrigin.search,
             quote_status=quote_status,
         )
-    if found is not None:
-        return located
-    return Evidence(
+    return located or Evidence(
         quote=claim.quote,
         start=None,
         end=None,

@@ -138,11 +138,12 @@ def summarize(
     source = ingest.read(article)
     tape = replay_from or record_to
     with contextlib.ExitStack() as stack:
-        if tape:
-            stack.enter_context(replay.cassette(tape, record=record_to is not None))
         if settings.uses_local_default and not replay_from:
+            # before any recording starts: the server's readiness polls are not model traffic
             base_url = stack.enter_context(local.endpoint(settings, progress))
             settings = settings.model_copy(update={"base_url": base_url})
+        if tape:
+            stack.enter_context(replay.cassette(tape, record=record_to is not None))
         result = run_summarize(source, settings, progress=progress)
     write(result, fmt)
 

@@ -190,3 +190,29 @@ def test_a_server_that_dies_mid_run_shows_its_log(
         os.kill(started[0].pid, signal.SIGKILL)
         started[0].process.wait(5)
         raise EndpointError("cannot reach the server (connection refused)")
+
+
+def test_recording_with_the_local_default_keeps_only_model_traffic(
+    fake_runtime: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from tests.handwritten_server import StubServer, tool_reply
+
+    summary = {"title": "T", "summary": "The council met on Monday. It approved a wall."}
+    script = {
+        "ArticleSummary": [tool_reply("ArticleSummary", summary)],
+        "PassageClaims": [tool_reply("PassageClaims", {"claims": []})],
+    }
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
+    cassette = tmp_path / "rec.yaml"
+    with StubServer(script) as stub:
+        state = {"pid": os.getpid(), "base_url": stub.base_url, "model": "m"}
+        local.state_file().parent.mkdir(parents=True, exist_ok=True)
+        local.state_file().write_text(json.dumps(state))
+        result = CliRunner().invoke(app, ["summarize", str(article), "--record", str(cassette)])
+    assert result.exit_code == 0, result.stderr
+    recorded = cassette.read_text()
+    assert recorded.count("uri:") == 2 and "/models" not in recorded

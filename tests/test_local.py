@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from summarizer import local
+from summarizer.cli import app
 from summarizer.errors import ConfigError, EndpointError
 from summarizer.localserver import serve, server_command
 from summarizer.settings import Settings
+from tests.handwritten_server import StubServer, tool_reply
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 FAKE_RUNTIME = Path(__file__).parent / "fake_runtime"
@@ -141,30 +144,36 @@ def test_local_serve_leaves_no_orphan_after_ctrl_c(fake_runtime: Path, tmp_path:
     assert not alive(server_pid) and not state_path.exists()
 
 
-def test_zero_config_summarize_uses_the_local_server(
-    fake_runtime: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from typer.testing import CliRunner
-
-    from summarizer.cli import app
-    from tests.handwritten_server import StubServer, tool_reply
-
+@pytest.fixture
+def advertised_stub(fake_runtime: Path) -> Iterator[StubServer]:
+    """A hand-written stub advertised as a running `local serve`, so zero-config reuses it."""
     summary = {"title": "T", "summary": "The council met on Monday. It approved a wall."}
     script = {
         "ArticleSummary": [tool_reply("ArticleSummary", summary)],
         "PassageClaims": [tool_reply("PassageClaims", {"claims": []})],
     }
-    article = tmp_path / "a.txt"
-    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
     with StubServer(script) as stub:
         state = {"pid": os.getpid(), "base_url": stub.base_url, "model": "m"}
         local.state_file().parent.mkdir(parents=True, exist_ok=True)
         local.state_file().write_text(json.dumps(state))
-        result = CliRunner().invoke(app, ["summarize", str(article), "--format", "json"])
+        yield stub
+
+
+@pytest.fixture
+def short_article(tmp_path: Path) -> Path:
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
+    return article
+
+
+def test_zero_config_summarize_uses_the_local_server(
+    advertised_stub: StubServer, short_article: Path
+) -> None:
+    result = CliRunner().invoke(app, ["summarize", str(short_article), "--format", "json"])
     assert result.exit_code == 0, result.stderr
     assert "using the local server" in result.stderr
     assert json.loads(result.stdout)["summary"].startswith("The council met")
-    assert stub.count("ArticleSummary") == 1
+    assert advertised_stub.count("ArticleSummary") == 1
 
 
 def test_a_server_that_dies_mid_run_shows_its_log(
@@ -193,26 +202,10 @@ def test_a_server_that_dies_mid_run_shows_its_log(
 
 
 def test_recording_with_the_local_default_keeps_only_model_traffic(
-    fake_runtime: Path, tmp_path: Path
+    advertised_stub: StubServer, short_article: Path, tmp_path: Path
 ) -> None:
-    from typer.testing import CliRunner
-
-    from summarizer.cli import app
-    from tests.handwritten_server import StubServer, tool_reply
-
-    summary = {"title": "T", "summary": "The council met on Monday. It approved a wall."}
-    script = {
-        "ArticleSummary": [tool_reply("ArticleSummary", summary)],
-        "PassageClaims": [tool_reply("PassageClaims", {"claims": []})],
-    }
-    article = tmp_path / "a.txt"
-    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
     cassette = tmp_path / "rec.yaml"
-    with StubServer(script) as stub:
-        state = {"pid": os.getpid(), "base_url": stub.base_url, "model": "m"}
-        local.state_file().parent.mkdir(parents=True, exist_ok=True)
-        local.state_file().write_text(json.dumps(state))
-        result = CliRunner().invoke(app, ["summarize", str(article), "--record", str(cassette)])
+    result = CliRunner().invoke(app, ["summarize", str(short_article), "--record", str(cassette)])
     assert result.exit_code == 0, result.stderr
     recorded = cassette.read_text()
     assert recorded.count("uri:") == 2 and "/models" not in recorded

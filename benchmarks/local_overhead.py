@@ -130,12 +130,17 @@ def main() -> int:
         for seed in args.seeds:
             article = ingest.read_path(seed)
             ours, bare, idle, reasks = [], [], [], []
-            for _ in range(args.runs):
+            for run in range(1, args.runs + 1):
                 took, bodies, result = asyncio.run(through_summarizer(article, run_settings))
                 ours.append(took)
                 idle.append(took - in_flight([b["span"] for b in bodies]))
                 reasks.append(result.run.validation_reasks + result.run.review_reasks)
                 bare.append(asyncio.run(straight(base_url, bodies, run_settings.concurrency)))
+                print(
+                    f"{seed.stem[:3]} run {run}: summarizer {ours[-1]:.1f}s (no request in "
+                    f"flight {idle[-1]:.2f}s), straight {bare[-1]:.1f}s, re-asks {reasks[-1]}",
+                    flush=True,
+                )
             a, b = statistics.median(ours), statistics.median(bare)
             overhead = non_article_tokens(base_url, bodies, run_settings)
             print(

@@ -14,7 +14,7 @@ from summarizer.errors import ConfigError
 
 def test_the_default_prompt_has_an_id_version_and_sha() -> None:
     template = prompts.load("news")
-    assert (template.id, template.version) == ("news", "7")
+    assert (template.id, template.version) == ("news", "8")
     assert len(template.sha256) == 64
 
 
@@ -36,7 +36,7 @@ def test_dollar_and_braces_in_an_article_stay_literal() -> None:
 def test_prompts_command_lists_shipped_prompts() -> None:
     result = CliRunner().invoke(app, ["prompts"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("news\tv7\t")
+    assert result.stdout.startswith("news\tv8\t")
 
 
 def test_unknown_prompt_is_a_config_error() -> None:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
-from summarizer.schemas import RESULT_FILE, all_schemas
+from summarizer.schemas import RESULT_FILE, all_schemas, llm_schemas
 from tests.conftest import ROOT
 
 
@@ -30,6 +30,24 @@ def test_schema_command_prints_the_llm_facing_schemas() -> None:
     result = CliRunner().invoke(app, ["schema", "--llm"])
     printed = json.loads(result.stdout)
     assert set(printed) == {"llm_summary.schema.json", "llm_claims.schema.json"}
-    claim = printed["llm_claims.schema.json"]["$defs"]["ExtractedClaim"]["properties"]
-    assert set(claim) == {"text", "kind", "speaker", "certainty", "quote"}
+    claims = printed["llm_claims.schema.json"]["properties"]["claims"]
+    assert list(claims["items"]["properties"]) == ["quote", "speaker", "text", "kind", "certainty"]
     assert "start" not in json.dumps(printed)  # offsets are computed, never asked for
+
+
+def test_the_llm_facing_schemas_carry_no_token_the_model_does_not_need() -> None:
+    """Sent on every call: no per-field titles, no $defs indirection, no nested descriptions."""
+
+    def fields(schema: dict) -> list[dict]:
+        found = []
+        for field in schema.get("properties", {}).values():
+            items = field.get("items")
+            found += [field, *fields(field), *([items, *fields(items)] if items else [])]
+        return found
+
+    for schema in llm_schemas().values():
+        text = json.dumps(schema)
+        assert "$defs" not in text and "$ref" not in text and "anyOf" not in text
+        assert set(schema) == {"title", "description", "properties", "required", "type"}
+        for field in fields(schema):
+            assert "title" not in field and "description" not in field, field

@@ -30,6 +30,7 @@ from summarizer.errors import (
     SummarizerError,
     TruncatedOutputError,
 )
+from summarizer.pool import RequestPool
 from summarizer.result import Usage
 from summarizer.settings import Mode, Settings
 
@@ -121,18 +122,44 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def backoff(settings: Settings) -> Callable[[Any], float]:
-    """Exponential backoff with full jitter, overridden by a Retry-After the server sent."""
+def _jitter(settings: Settings, attempt: int) -> float:
     import random
+
+    return random.uniform(0, min(settings.retry_max_wait, 2**attempt))
+
+
+def rate_limit_wait(exc: BaseException, settings: Settings, attempt: int) -> float:
+    """How long the whole pool pauses after a 429: what the server asked, else backoff."""
+    asked = retry_after(exc)
+    return min(asked, settings.retry_max_wait) if asked is not None else _jitter(settings, attempt)
+
+
+def is_rate_limit(exc: BaseException | None) -> bool:
+    return isinstance(exc, openai.APIStatusError) and exc.status_code == 429
+
+
+def backoff(settings: Settings) -> Callable[[Any], float]:
+    """Exponential backoff with full jitter, overridden by a Retry-After the server sent. A 429
+    waits no further here: it has paused the whole pool, and the retry queues behind that."""
 
     def wait(state: Any) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if is_rate_limit(exc):
+            return 0.0
         asked = retry_after(exc) if exc else None
         if asked is not None:
             return min(asked, settings.retry_max_wait)
-        return random.uniform(0, min(settings.retry_max_wait, 2**state.attempt_number))
+        return _jitter(settings, state.attempt_number)
 
     return wait
+
+
+def estimate_tokens(request: dict[str, Any]) -> int:
+    """A request's size for a tokens-per-minute budget: ~4 characters a token, plus the answer's
+    cap, which providers count against the budget up front."""
+    chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
+    chars += len(str(request.get("tools") or ""))
+    return chars // 4 + int(request.get("max_tokens") or 0)
 
 
 def explain(exc: BaseException, settings: Settings) -> SummarizerError:
@@ -211,9 +238,16 @@ class LLM:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         http_client: Any | None = None,
+        pool: RequestPool | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
+        self.pool = pool or RequestPool(
+            settings.concurrency, rpm=settings.rpm, tpm=settings.tpm, sleep=sleep
+        )
+        # Answers obtained elsewhere (a provider batch), looked up by request body before any
+        # HTTP request is made; a request with no answer there goes to the endpoint as usual.
+        self.prefilled: Callable[[dict[str, Any]], Any | None] | None = None
         self._client = openai.AsyncOpenAI(
             base_url=settings.endpoint,
             api_key=settings.key_for_endpoint() or "not-needed",
@@ -226,7 +260,9 @@ class LLM:
         await self._client.close()
 
     async def _send(self, **kwargs: Any) -> Any:
-        """One chat completion, transport-retried; truncation raised as its own error."""
+        """One chat completion through the shared pool, transport-retried."""
+        if self.prefilled is not None and (answer := self.prefilled(kwargs)) is not None:
+            return answer
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.transport_retries + 1),
             wait=backoff(self.settings),
@@ -237,7 +273,14 @@ class LLM:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._client.chat.completions.create(**kwargs)
+                    async with self.pool.request(estimate_tokens(kwargs)):
+                        try:
+                            response = await self._client.chat.completions.create(**kwargs)
+                        except openai.APIStatusError as exc:
+                            if is_rate_limit(exc) and is_transient(exc):
+                                number = attempt.retry_state.attempt_number
+                                self.pool.pause(rate_limit_wait(exc, self.settings, number))
+                            raise
         except openai.OpenAIError as exc:
             raise explain(exc, self.settings) from None
         return response

@@ -286,6 +286,11 @@ async def asummarize(
     settings = settings or Settings()
     if isinstance(article, str):
         article = from_text(article)
+    if len(article.text) > settings.max_chars:
+        raise InputError(
+            f"{article.source or 'article'}: {len(article.text):,} characters, over the limit of "
+            f"{settings.max_chars:,} (raise max_chars / --max-chars)"
+        )
     prompt = load(settings.prompt)
     cleaned = cleaning.clean(article.text, article.title)
     if not cleaned.body:
@@ -296,14 +301,12 @@ async def asummarize(
     llm = llm or LLM(settings)
     ledger = _Ledger()
     started, clock = datetime.now(UTC), time.monotonic()
-    gate = asyncio.Semaphore(settings.concurrency)
-
     done = 0
 
     async def gated(coro, what: str):  # type: ignore[no-untyped-def]
+        """Counts finished calls; the LLM's shared pool bounds how many are in flight."""
         nonlocal done
-        async with gate:
-            result = await coro
+        result = await coro
         done += 1
         if progress:
             progress(f"{done}/{total} done: {what}")

@@ -81,7 +81,16 @@ class Settings(BaseSettings):
     )
     transport_retries: int = Field(default=4, ge=0, le=20)
     retry_max_wait: float = Field(default=60.0, ge=0)
-    concurrency: int = Field(default=2, ge=1, le=64)
+    concurrency: int = Field(
+        default=2, ge=1, le=256, description="Requests in flight at once, across a whole batch."
+    )
+    rpm: int | None = Field(default=None, ge=1, description="Requests per minute, at most.")
+    tpm: int | None = Field(
+        default=None, ge=1, description="Tokens per minute, at most (estimated)."
+    )
+    max_chars: int = Field(
+        default=100_000, ge=1, description="Longer articles are refused rather than truncated."
+    )
     local_model: Path | None = Field(
         default=None, description="A GGUF file for the local default instead of the shipped one."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +59,7 @@ class StubServer:
     def __init__(self, script: dict[str, list[Reply]]) -> None:
         self.script = {k: list(v) for k, v in script.items()}
         self.requests: list[dict[str, Any]] = []
+        self.arrived: list[float] = []  # time.monotonic() of each request
         self.headers: list[dict[str, str]] = []
         self.served: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -98,6 +100,7 @@ class StubServer:
     def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         with self._lock:
             self.requests.append(body)
+            self.arrived.append(time.monotonic())
             self.headers.append(headers)
             tools = body.get("tools") or [{"function": {"name": "json"}}]
             name = tools[0]["function"]["name"]

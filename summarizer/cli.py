@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -18,10 +19,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from summarizer import ingest, local, prompts, render, replay
 from summarizer.errors import ConfigError, SummarizerError
@@ -60,6 +63,8 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit):
+            raise
         except SummarizerError as exc:
             raise fail(exc.message, exc.exit_code) from None
         except ValidationError as exc:
@@ -195,6 +200,183 @@ def local_status(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+class _DefaultRun(TyperGroup):
+    """`summarizer batch FILES...` means `summarizer batch run FILES...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+batch_app = typer.Typer(
+    cls=_DefaultRun,
+    help="Many articles into one JSONL file: `summarizer batch [run] INPUTS... -o out.jsonl`.",
+    no_args_is_help=True,
+)
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("run")
+@friendly_errors
+def batch_run(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Files, directories, globs, URLs, or JSONL files of records."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight at once, across the batch.")
+    ] = None,
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute, at most.")] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute, at most.")] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the model again even when cached.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Write the output afresh instead of resuming.")
+    ] = False,
+    store_path: Annotated[
+        Path | None, typer.Option("--store", help="The cache and job database.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; spend nothing.")
+    ] = False,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Key for the endpoint (prefer SUMMARIZER_API_KEY).")
+    ] = None,
+    mode: Annotated[Mode | None, typer.Option(help="Structured output: tools or json.")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Prompt id or .toml path.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")] = None,
+    max_chars: Annotated[
+        int | None, typer.Option(help="Longer articles become error records.")
+    ] = None,
+    local_model: Annotated[
+        Path | None, typer.Option(help="A GGUF file for the local default.")
+    ] = None,
+) -> None:
+    """Summarize many articles: concurrent, cached, resumable; one output line per input.
+
+    Run the same command again after a failure or Ctrl-C: it resumes where it stopped."""
+    from summarizer import batch, display
+    from summarizer.store import Store
+
+    settings = build_settings(
+        model=model, base_url=base_url, api_key=api_key, mode=mode, prompt=prompt,
+        max_tokens=max_tokens, local_model=local_model, concurrency=concurrency, rpm=rpm,
+        tpm=tpm, max_chars=max_chars,
+    )  # fmt: skip
+    with Store(store_path) as store:
+        if dry_run:
+            plan = batch.estimate(inputs, settings, store=store, refresh=refresh)
+            Console().print(display.plan_table(plan))
+            return
+        with contextlib.ExitStack() as stack:
+            if settings.uses_local_default:
+                base = stack.enter_context(local.endpoint(settings, progress))
+                settings = settings.model_copy(update={"base_url": base})
+            bar = stack.enter_context(display.BatchProgress(err))
+            try:
+                report = batch.run_batch(
+                    inputs, output, settings, store=store, refresh=refresh, restart=restart,
+                    progress=bar.update,
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                held = sum(store.job_counts(output).values())
+                raise fail(
+                    f"interrupted: {held} lines safely in {output}; run the same command again "
+                    "to resume", EXIT_INTERRUPTED,
+                ) from None  # fmt: skip
+    err.print(display.batch_table(report))
+    if report.stopped:
+        raise fail(f"stopped: {report.stopped}; run the same command again to resume", EXIT_FAILED)
+    if report.any_failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@batch_app.command("submit")
+@friendly_errors
+def batch_submit(
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories, globs, URLs, JSONL.")],
+    write_only: Annotated[
+        Path | None,
+        typer.Option(help="Only write the request JSONL here (e.g. for vLLM's run-batch)."),
+    ] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Include cached articles.")] = False,
+    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Prompt id or .toml path.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")] = None,
+) -> None:
+    """Send the articles' first-round requests to the provider's Batch API (or write them)."""
+    from summarizer import batchapi
+    from summarizer.store import Store
+
+    settings = build_settings(
+        model=model, base_url=base_url, api_key=api_key, prompt=prompt, max_tokens=max_tokens
+    )
+    with Store(store_path) as store:
+        sent = batchapi.submit(inputs, settings, store, write_only=write_only, refresh=refresh)
+    err.print(
+        f"{sent.items} items: {sent.requests} requests in {sent.requests_file}, "
+        f"{sent.cached} cached, {sent.unreadable} unreadable",
+        highlight=False,
+    )
+    sys.stdout.write(sent.batch_id + "\n")
+
+
+@batch_app.command("status")
+@friendly_errors
+def batch_status(
+    batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
+    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
+) -> None:
+    """The provider's status of a submitted batch."""
+    from summarizer import batchapi
+    from summarizer.store import Store
+
+    with Store(store_path) as store:
+        info = batchapi.status(batch_id, build_settings(api_key=api_key), store)
+    sys.stdout.write(json.dumps(info) + "\n")
+
+
+@batch_app.command("collect")
+@friendly_errors
+def batch_collect(
+    batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    results: Annotated[
+        Path | None, typer.Option(help="The batch's output file, when you ran it yourself.")
+    ] = None,
+    restart: Annotated[bool, typer.Option("--restart", help="Write the output afresh.")] = False,
+    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight for the re-ask pass.")
+    ] = None,
+) -> None:
+    """Ground a finished batch's answers into OUTPUT; failed lines are re-asked directly."""
+    from summarizer import batchapi, display
+    from summarizer.store import Store
+
+    settings = build_settings(api_key=api_key, concurrency=concurrency)
+    with Store(store_path) as store, display.BatchProgress(err) as bar:
+        report = batchapi.collect(
+            batch_id, output, settings, store, results=results, restart=restart,
+            progress=bar.update,
+        )  # fmt: skip
+    err.print(display.batch_table(report))
+    if report.stopped:
+        raise fail(f"stopped: {report.stopped}; run the same command again to resume", EXIT_FAILED)
+    if report.any_failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
 @app.command()
 @friendly_errors
 def schema(
@@ -219,7 +401,13 @@ def list_prompts() -> None:
         )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C does: servers stop, batch lines are committed."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGTERM, _terminated)
     app()

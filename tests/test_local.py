@@ -125,7 +125,12 @@ def test_endpoint_reuses_a_running_local_serve(
     assert not local.state_file().exists()
 
 
-def test_local_serve_leaves_no_orphan_after_ctrl_c(fake_runtime: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_local_serve_leaves_no_orphan_when_stopped(
+    fake_runtime: Path, tmp_path: Path, signum: int, code: int
+) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(fake_runtime)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -137,9 +142,9 @@ def test_local_serve_leaves_no_orphan_after_ctrl_c(fake_runtime: Path, tmp_path:
     assert state_path.exists(), proc.communicate(timeout=5)
     server_pid = json.loads(state_path.read_text())["pid"]
     assert alive(server_pid)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == code and "Traceback" not in err
     time.sleep(0.2)
     assert not alive(server_pid) and not state_path.exists()
 

@@ -239,7 +239,7 @@ class _Runner:
 
     def _account(self, result: SummaryResult) -> None:
         self.stats.usage = self.stats.usage + result.run.usage
-        self.stats.add_cost(cost.price(result.run.usage, self.settings))
+        self.stats.add_cost(result.run.cost_usd)
 
     def _account_error(self, exc: SummarizerError) -> None:
         if isinstance(exc.usage, Usage):

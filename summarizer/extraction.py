@@ -7,6 +7,7 @@ asked of the model.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any, Literal
 
@@ -78,6 +79,9 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
     return {k: _inline(v, definitions) for k, v in node.items()}
 
 
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 class LLMSchema(BaseModel):
     """Base of the LLM-facing models: their JSON Schema is the compact one by default."""
 
@@ -90,13 +94,21 @@ class LLMSchema(BaseModel):
         mode: JsonSchemaMode = "validation",
         **kwargs: Any,
     ) -> dict[str, Any]:
-        return super().model_json_schema(
-            by_alias=by_alias,
-            ref_template=ref_template,
-            schema_generator=schema_generator,
-            mode=mode,
-            **kwargs,
-        )
+        if kwargs:
+            return super().model_json_schema(
+                by_alias=by_alias,
+                ref_template=ref_template,
+                schema_generator=schema_generator,
+                mode=mode,
+                **kwargs,
+            )
+        key = (cls, by_alias, ref_template, schema_generator, mode)
+        if key not in _SCHEMAS:  # made once per model: it is asked for on every call
+            _SCHEMAS[key] = super().model_json_schema(
+                by_alias=by_alias, ref_template=ref_template,
+                schema_generator=schema_generator, mode=mode,
+            )  # fmt: skip
+        return copy.deepcopy(_SCHEMAS[key])
 
 
 # The top-level docstring is sent to the model as the tool's description: keep it short and

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from summarizer import clean as cleaning
-from summarizer import grounding, review
+from summarizer import cost, grounding, review
 from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
 from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims, count_sentences
 from summarizer.ingest import Article, from_text
@@ -356,6 +356,7 @@ async def asummarize(
             validation_reasks=ledger.validation_reasks,
             review_reasks=ledger.review_reasks,
             usage=ledger.usage,
+            cost_usd=cost.price(ledger.usage, settings),
             started_at=started,
             duration_s=round(time.monotonic() - clock, 3),
         ),

@@ -139,7 +139,9 @@ def submit(
     requests_file = write_only or store.path.parent / "batches" / f"requests-{digest}.jsonl"
     requests_file.parent.mkdir(parents=True, exist_ok=True)
     requests_file.write_bytes(content)
-    if write_only or not lines:
+    if not lines:  # every article cached or unreadable: collect writes them, nothing is sent
+        batch_id = f"none:{hashlib.sha256(_now().encode() + content).hexdigest()[:16]}"
+    elif write_only:
         batch_id = f"file:{requests_file.resolve()}"
     else:
         client = _client(settings)
@@ -159,6 +161,8 @@ def status(batch_id: str, settings: Settings, store: Store) -> dict[str, Any]:
     """The provider's view of a batch: status and request counts."""
     if batch_id.startswith("file:"):
         return {"id": batch_id, "status": "written (run it yourself, then collect --results)"}
+    if batch_id.startswith("none:"):
+        return {"id": batch_id, "status": "nothing to send (all cached or unreadable): collect"}
     carried = _carried_settings(batch_id, settings, store)
     batch = _client(carried).batches.retrieve(batch_id)
     counts = batch.request_counts
@@ -253,7 +257,11 @@ async def acollect(
     assert saved is not None
     if results is None and batch_id.startswith("file:"):
         raise InputError(f"{batch_id} was only written: pass --results with the run's output")
-    found = answers(Path(saved["requests_file"]), _output_lines(batch_id, carried, results))
+    found = (
+        {}
+        if batch_id.startswith("none:")
+        else answers(Path(saved["requests_file"]), _output_lines(batch_id, carried, results))
+    )
     items = []
     for item_id, origin, article_json, given_json, problem in store.remote_items(batch_id):
         article = Article.model_validate_json(article_json) if article_json else None

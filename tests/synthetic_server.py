@@ -12,15 +12,14 @@ than the client's timeout, an answer cut off at max_tokens, arguments that are n
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 import random
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+[\"'”’)]*")
@@ -109,55 +108,60 @@ class SyntheticServer:
         self._keep = keep_requests
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        server = self
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.base_url = ""
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    # -- HTTP/1.1 on asyncio streams: one thread, exact latencies, keep-alive ------------------
 
-            def log_message(self, *args: Any) -> None:
-                pass
+    async def _main(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        server = await asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=512)
+        self.base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
+        self._ready.set()
+        async with server:
+            await self._stop.wait()
 
-            def do_GET(self) -> None:
-                parts = self.path.split("?")[0].strip("/").split("/")
-                if parts[-1] == "content" and parts[-3] == "files":
-                    self._send(200, server.files.get(parts[-2], b""), raw=True)
-                elif len(parts) >= 2 and parts[-2] == "batches":
-                    found = server.batches.get(parts[-1])
-                    self._send(200 if found else 404, found or {"error": {"message": "none"}})
-                else:
-                    self._send(200, {"object": "list", "data": [{"id": "synthetic"}]})
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while (header := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    name, _, value = header.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                raw = await reader.readexactly(int(headers.get("content-length", 0)))
+                status, payload, extra = await self._route(method, target, headers, raw)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+                        "content-type: application/json", f"content-length: {len(data)}",
+                        *(f"{k}: {v}" for k, v in extra.items())]  # fmt: skip
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                raw = self.rfile.read(length)
-                if self.path.endswith("/files"):
-                    self._send(200, server._upload(self.headers.get("content-type", ""), raw))
-                    return
-                body = json.loads(raw or b"{}")
-                if self.path.endswith("/batches"):
-                    self._send(200, server._create_batch(body))
-                    return
-                status, payload, headers = server._serve(body)
-                self._send(status, payload, headers)
-
-            def _send(
-                self, status: int, payload: Any, headers: dict | None = None, raw: bool = False
-            ) -> None:
-                data = payload if raw else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    async def _route(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        parts = target.split("?")[0].strip("/").split("/")
+        if method == "GET":
+            if parts[-1] == "content" and parts[-3] == "files":
+                return 200, self.files.get(parts[-2], b""), {}
+            if len(parts) >= 2 and parts[-2] == "batches":
+                found = self.batches.get(parts[-1])
+                return (200, found, {}) if found else (404, {"error": {"message": "none"}}, {})
+            return 200, {"object": "list", "data": [{"id": "synthetic"}]}, {}
+        if parts[-1] == "files":
+            return 200, self._upload(headers.get("content-type", ""), raw), {}
+        body = json.loads(raw or b"{}")
+        if parts[-1] == "batches":
+            return 200, self._create_batch(body), {}
+        return await self._serve(body)
 
     def _roll(self) -> str | None:
         f = self.faults
@@ -174,7 +178,7 @@ class SyntheticServer:
             draw -= share
         return None
 
-    def _serve(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    async def _serve(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.stats.requests += 1
             self.stats.in_flight += 1
@@ -188,7 +192,7 @@ class SyntheticServer:
             if self._keep:
                 self.requests.append(body)
         try:
-            time.sleep(self.latency + (self.faults.slow_seconds if fault == "slow" else 0.0))
+            await asyncio.sleep(self.latency + (self.faults.slow_seconds if fault == "slow" else 0))
             return self._reply(body, fault)
         finally:
             with self._lock:
@@ -264,11 +268,13 @@ class SyntheticServer:
 
     def __enter__(self) -> SyntheticServer:
         self._thread.start()
+        self._ready.wait(10)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
 
 
 def main() -> None:

@@ -146,3 +146,33 @@ def test_ctrl_c_commits_what_is_written_and_says_how_to_resume(tmp_path: Path) -
     assert sorted(x["id"] for x in read_lines(out)) == sorted(
         str(p) for p in (tmp_path / "in").iterdir()
     )
+
+
+def test_a_batch_of_bad_inputs_records_every_one_with_its_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02\x03 not text")
+    (bad / "latin1.txt").write_bytes(b"caf\xe9 au lait")
+    (bad / "empty.txt").write_text("  \n\t\n", "utf-8")
+    (bad / "long.txt").write_text("A sentence of words. " * 100, "utf-8")
+    (bad / "page.html").write_text("<html><body><nav>Home</nav></body></html>", "utf-8")
+    records = write_records(bad / "records.jsonl", ["{not json", {"id": "t"}, [1, 2]])
+    with SyntheticServer() as server:
+        args = batch_args(server, tmp_path, str(bad), str(tmp_path / "nope.txt"))
+        result = runner.invoke(app, [*args, "--max-chars", "500"])
+        assert server.stats.requests == 0
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    reasons = {
+        Path(x["source"]).name: x["error"]["message"] for x in read_lines(tmp_path / "out.jsonl")
+    }
+    assert "binary" in reasons["binary.txt"]
+    assert "not valid UTF-8" in reasons["latin1.txt"]
+    assert "empty" in reasons["empty.txt"]
+    assert "over the limit of 500" in reasons["long.txt"]
+    assert "no article text" in reasons["page.html"]
+    assert "no such file" in reasons["nope.txt"]
+    assert "not a JSON line" in reasons[f"{records.name}:1"]
+    assert "needs one of text, html or url" in reasons[f"{records.name}:2"]
+    assert "must be a JSON object" in reasons[f"{records.name}:3"]
+    assert len(reasons) == 9

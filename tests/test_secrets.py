@@ -37,3 +37,32 @@ def test_recording_scrubs_the_key_sent(tmp_path, monkeypatch) -> None:  # type: 
     text = cassette.read_text("utf-8")
     assert "ArticleSummary" in text  # ...and really recorded...
     assert FAKE_KEY not in text and not KEY_LIKE.search(text)  # ...but never written
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+def test_a_batch_keeps_the_key_out_of_its_output_store_log_and_requests(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from tests.synthetic_server import SyntheticServer
+    from tests.test_batch import write_articles
+
+    write_articles(tmp_path / "in", 2)
+    store = ["--store", str(tmp_path / "s.sqlite")]
+    endpoint = ["--model", "synthetic", "--api-key", FAKE_KEY]
+    runner = CliRunner()
+    with SyntheticServer() as stub:
+        ran = runner.invoke(app, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "o.jsonl"),
+                                  "--base-url", stub.base_url, *endpoint, *store])  # fmt: skip
+        sent = runner.invoke(app, ["batch", "submit", str(tmp_path / "in"), "--base-url",
+                                   stub.base_url, *endpoint, *store])  # fmt: skip
+        collect = ["batch", "collect", sent.stdout.strip(), "-o", str(tmp_path / "c.jsonl")]
+        got = runner.invoke(app, [*collect, "--api-key", FAKE_KEY, *store])
+    assert ran.exit_code == sent.exit_code == got.exit_code == 0, (ran.output, got.output)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent != tmp_path / "in"]
+    assert {p.name for p in written} >= {"o.jsonl", "c.jsonl", "s.sqlite"}
+    assert any(p.name.startswith("requests-") for p in written)
+    for path in written:
+        assert FAKE_KEY.encode() not in path.read_bytes(), path
+    for output in (ran.output, sent.output, got.output):
+        assert FAKE_KEY not in output

@@ -19,6 +19,7 @@ schemas:            ## re-export schemas/ after changing a model
 record:             ## re-record cassettes/seeds/ against the real local model (starts the server)
 	$(PY) scripts/record_cassettes.py
 
-bench:              ## seed quality from the cassettes (fast), then local overhead (needs the runtime; slow)
+bench:              ## seed quality (fast), batch throughput (~20 min), local overhead (runtime; slow)
 	$(PY) benchmarks/seed_quality.py
+	$(PY) benchmarks/batch_throughput.py
 	$(PY) benchmarks/local_overhead.py

@@ -83,3 +83,12 @@ def test_a_429_pauses_the_whole_pool_for_its_retry_after() -> None:
 def test_token_estimate_counts_text_and_the_answer_cap() -> None:
     request = {"messages": [{"role": "user", "content": "x" * 400}], "max_tokens": 50}
     assert estimate_tokens(request) == 150
+
+
+def test_per_minute_limits_come_from_the_settings() -> None:
+    from summarizer.settings import Settings as S
+
+    pool = LLM(S(base_url="http://127.0.0.1:9/v1", concurrency=7, rpm=30, tpm=9000)).pool
+    assert pool.concurrency == 7
+    assert pool._rpm is not None and pool._rpm.max_rate == 30
+    assert pool._tpm is not None and pool._tpm.max_rate == 9000

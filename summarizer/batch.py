@@ -132,6 +132,10 @@ def error_line(item: sources.Item, error: BaseException) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+class _Stop(Exception):
+    """The batch cannot go on (bad key, endpoint down); unwritten items wait for the next run."""
+
+
 class Writer:
     """The only writer of the output file. Lines go out whole (one write each, from one task),
     and are committed in groups: fsync the file, then record ids and length in the store."""
@@ -145,11 +149,16 @@ class Writer:
         self._last_commit = time.monotonic()
 
     def write(self, key: str, status: str, line: str) -> None:
-        data = memoryview(line.encode("utf-8"))
-        while data:
-            written = os.write(self._fd, data)
-            data = data[written:]
-        self.size += len(line.encode("utf-8"))
+        encoded = line.encode("utf-8")
+        data = memoryview(encoded)
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError as exc:  # disk full, quota: the batch stops, the item waits for a rerun
+            os.ftruncate(self._fd, self.size)
+            os.lseek(self._fd, self.size, os.SEEK_SET)
+            raise _Stop(f"cannot write {self._job.output} ({exc.strerror})") from None
+        self.size += len(encoded)
         self._pending.append((key, status))
         due = time.monotonic() - self._last_commit >= COMMIT_EVERY_S
         if due or len(self._pending) >= COMMIT_EVERY_ITEMS:
@@ -167,10 +176,6 @@ class Writer:
             self.commit()
         finally:
             os.close(self._fd)
-
-
-class _Stop(Exception):
-    """The batch cannot go on (bad key, endpoint down); unwritten items wait for the next run."""
 
 
 class _Runner:
@@ -222,6 +227,8 @@ class _Runner:
             self.stats.done += 1
             self._flush_held()
             self._report()
+        except _Stop:
+            raise
         except FATAL as exc:
             raise _Stop(exc.message) from exc
         except EndpointError as exc:

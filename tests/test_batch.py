@@ -246,3 +246,33 @@ def test_dry_run_counts_calls_tokens_and_cache_without_sending(tmp_path, server,
     assert plan.calls >= 6 and plan.prompt_tokens > 3 * 300
     run_batch([str(tmp_path / "in")], tmp_path / "o.jsonl", settings, store=store)
     assert estimate([str(tmp_path / "in")], settings, store=store).cached == 3
+
+
+def test_a_full_disk_stops_the_batch_and_leaves_only_whole_lines(
+    tmp_path, server, store, monkeypatch
+):
+    import errno
+    import os
+
+    from summarizer import batch as batch_module
+
+    write_articles(tmp_path / "in", 6)
+    out = tmp_path / "o.jsonl"
+    real_write, calls = os.write, []
+
+    def filling_write(fd: int, data) -> int:  # type: ignore[no-untyped-def]
+        calls.append(fd)
+        if len(calls) == 3:  # half the third line, then the disk is full
+            real_write(fd, bytes(data[: len(data) // 2]))
+        if len(calls) >= 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(batch_module.os, "write", filling_write)
+    report = run_batch([str(tmp_path / "in")], out, settings_for(server), store=store)
+    assert report.stopped and "No space left on device" in report.stopped
+    assert len(read_lines(out)) == 2  # whole lines only: the half line was cut
+
+    monkeypatch.setattr(batch_module.os, "write", real_write)
+    again = run_batch([str(tmp_path / "in")], out, settings_for(server), store=store)
+    assert again.stats.skipped == 2 and len(read_lines(out)) == 6

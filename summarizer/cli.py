@@ -211,7 +211,8 @@ class _DefaultRun(TyperGroup):
 
 batch_app = typer.Typer(
     cls=_DefaultRun,
-    help="Many articles into one JSONL file: `summarizer batch [run] INPUTS... -o out.jsonl`.",
+    help="Many articles into one JSONL file: `summarizer batch INPUTS... -o out.jsonl`"
+    " (run is implied).",
     no_args_is_help=True,
 )
 app.add_typer(batch_app, name="batch")

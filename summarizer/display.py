@@ -21,6 +21,8 @@ PLAIN_EVERY_S = 30.0
 def money(value: float | None) -> str:
     if value is None:
         return "unknown (model not in the price table)"
+    if value == 0:
+        return "$0"
     return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 

@@ -28,6 +28,7 @@ from typer.core import TyperGroup
 
 from summarizer import ingest, local, prompts, render, replay
 from summarizer.errors import ConfigError, SummarizerError
+from summarizer.llm import LLM
 from summarizer.pipeline import summarize as run_summarize
 from summarizer.result import SummaryResult
 from summarizer.schemas import result_schema
@@ -275,14 +276,15 @@ def batch_run(
             Console().print(display.plan_table(plan))
             return
         with contextlib.ExitStack() as stack:
-            if settings.uses_local_default:
-                base = stack.enter_context(local.endpoint(settings, progress))
-                settings = settings.model_copy(update={"base_url": base})
+            llm = None
+            if settings.uses_local_default:  # started at the first request the cache cannot answer
+                llm = LLM(settings, connect=lambda: stack.enter_context(
+                    local.endpoint(settings, progress)))  # fmt: skip
             bar = stack.enter_context(display.BatchProgress(err))
             try:
                 report = batch.run_batch(
-                    inputs, output, settings, store=store, refresh=refresh, restart=restart,
-                    progress=bar.update,
+                    inputs, output, settings, store=store, llm=llm, refresh=refresh,
+                    restart=restart, progress=bar.update,
                 )  # fmt: skip
             except KeyboardInterrupt:
                 held = sum(store.job_counts(output).values())

@@ -250,22 +250,42 @@ class LLM:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         http_client: Any | None = None,
         pool: RequestPool | None = None,
+        connect: Callable[[], str] | None = None,
     ) -> None:
+        """`connect`, if given, is called before the first request that is really sent and
+        returns the base URL to use: a batch served entirely from the cache never starts the
+        local server."""
         self.settings = settings
         self._sleep = sleep
+        self._connect = connect
+        self._connect_lock = asyncio.Lock()
+        self._http_client = http_client
         self.pool = pool or RequestPool(
             settings.concurrency, rpm=settings.rpm, tpm=settings.tpm, sleep=sleep
         )
         # Answers obtained elsewhere (a provider batch), looked up by request body before any
         # HTTP request is made; a request with no answer there goes to the endpoint as usual.
         self.prefilled: Callable[[dict[str, Any]], Any | None] | None = None
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.endpoint,
-            api_key=settings.key_for_endpoint() or "not-needed",
+        self._client = self._make_client(settings.endpoint)
+
+    def _make_client(self, base_url: str) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=self.settings.key_for_endpoint() or "not-needed",
             max_retries=0,
-            timeout=settings.timeout,
-            http_client=http_client,
+            timeout=self.settings.timeout,
+            http_client=self._http_client,
         )
+
+    async def _connected(self) -> None:
+        if self._connect is None:
+            return
+        async with self._connect_lock:
+            if self._connect is not None:
+                connect, self._connect = self._connect, None
+                base_url = connect()  # blocks while a local server starts: nothing can be sent
+                await self._client.close()
+                self._client = self._make_client(base_url)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -274,6 +294,7 @@ class LLM:
         """One chat completion through the shared pool, transport-retried."""
         if self.prefilled is not None and (answer := self.prefilled(kwargs)) is not None:
             return answer
+        await self._connected()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.transport_retries + 1),
             wait=backoff(self.settings),

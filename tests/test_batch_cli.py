@@ -111,10 +111,9 @@ def test_kill_9_at_random_points_then_resume_writes_each_item_exactly_once(
         final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert final.returncode == 0, final.stderr
         calls = server.stats.requests
-        again = subprocess.run(
-            [*command[:-8], "-o", str(tmp_path / "check.jsonl"), *command[-6:]],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        check = [sys.executable, "-m", "summarizer", *batch_args(
+            server, tmp_path, str(tmp_path / "in"), out="check.jsonl")]  # fmt: skip
+        again = subprocess.run(check, env=env, capture_output=True, text=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert server.stats.requests == calls  # everything was cached: nothing paid twice
     assert kills >= 3  # the run was really interrupted, several times
@@ -126,7 +125,7 @@ def test_kill_9_at_random_points_then_resume_writes_each_item_exactly_once(
 
 def test_ctrl_c_commits_what_is_written_and_says_how_to_resume(tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 40)
-    with SyntheticServer(latency=0.1) as server:
+    with SyntheticServer(latency=0.5) as server:  # ~20 s of work: Ctrl-C lands mid-batch
         command = [sys.executable, "-m", "summarizer", *batch_args(
             server, tmp_path, str(tmp_path / "in")), "--concurrency", "2"]  # fmt: skip
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -139,7 +138,7 @@ def test_ctrl_c_commits_what_is_written_and_says_how_to_resume(tmp_path: Path) -
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "Traceback" not in err
         written = len(read_lines(out))
-        assert f"interrupted: {written} lines safely in" in err and 0 < written < 40
+        assert f"interrupted: {written} lines safely in" in err and 0 < written < 40, err
         final = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr
     assert f"{written} already written" in final.stderr
@@ -176,3 +175,31 @@ def test_a_batch_of_bad_inputs_records_every_one_with_its_reason(tmp_path: Path)
     assert "needs one of text, html or url" in reasons[f"{records.name}:2"]
     assert "must be a JSON object" in reasons[f"{records.name}:3"]
     assert len(reasons) == 9
+
+
+def test_a_cached_batch_needs_no_local_server_and_an_uncached_one_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer import local
+    from summarizer.settings import LOCAL_MODEL
+
+    write_articles(tmp_path / "in", 3)
+    store = ["--store", str(tmp_path / "s.sqlite")]
+    with SyntheticServer() as server:  # on loopback, as the local server is: the same cache key
+        endpoint = ["--base-url", server.base_url, "--model", LOCAL_MODEL]
+        filled = runner.invoke(
+            app, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "a.jsonl"), *endpoint, *store]
+        )
+    assert filled.exit_code == 0, filled.output
+    monkeypatch.setattr(local, "missing_runtime", lambda: ["llama_cpp"])
+    cached = runner.invoke(app, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "b.jsonl"),
+                                 *store])  # fmt: skip
+    assert cached.exit_code == 0, cached.output
+    assert "3 done (3 from cache)" in cached.stderr
+
+    write_articles(tmp_path / "more", 1, prefix="m")
+    uncached = runner.invoke(app, ["batch", str(tmp_path / "more"), "-o",
+                                   str(tmp_path / "c.jsonl"), *store])  # fmt: skip
+    assert uncached.exit_code == 1, uncached.output
+    errors = [x for x in uncached.stderr.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 1 and "pip install 'summarizer[local]'" in errors[0]

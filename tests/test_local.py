@@ -143,7 +143,7 @@ def test_local_serve_leaves_no_orphan_when_stopped(
     server_pid = json.loads(state_path.read_text())["pid"]
     assert alive(server_pid)
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=90)
     assert proc.returncode == code and "Traceback" not in err
     time.sleep(0.2)
     assert not alive(server_pid) and not state_path.exists()

@@ -258,6 +258,7 @@ class LLM:
         self.settings = settings
         self._sleep = sleep
         self._connect = connect
+        self._connect_error: SummarizerError | None = None
         self._connect_lock = asyncio.Lock()
         self._http_client = http_client
         self.pool = pool or RequestPool(
@@ -278,12 +279,18 @@ class LLM:
         )
 
     async def _connected(self) -> None:
-        if self._connect is None:
+        if self._connect is None and self._connect_error is None:
             return
         async with self._connect_lock:
+            if self._connect_error is not None:  # every later request fails the same way
+                raise self._connect_error
             if self._connect is not None:
                 connect, self._connect = self._connect, None
-                base_url = connect()  # blocks while a local server starts: nothing can be sent
+                try:
+                    base_url = connect()  # blocks while a local server starts: nothing to send
+                except SummarizerError as exc:
+                    self._connect_error = exc
+                    raise
                 await self._client.close()
                 self._client = self._make_client(base_url)
 

@@ -52,3 +52,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
             item.add_report_section("call", "cassette miss", str(exc))
             return
         exc = exc.__cause__ or exc.__context__
+
+
+def ctrl_c_reaches_it() -> None:
+    """preexec_fn for a child a test will Ctrl-C: a runner started in the background (nohup, &)
+    ignores SIGINT, children inherit that, and Python then never raises KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
+from tests.conftest import ctrl_c_reaches_it
 from tests.synthetic_server import SyntheticServer
 from tests.test_batch import read_lines, write_articles, write_records
 
@@ -129,7 +130,7 @@ def test_ctrl_c_commits_what_is_written_and_says_how_to_resume(tmp_path: Path) -
         command = [sys.executable, "-m", "summarizer", *batch_args(
             server, tmp_path, str(tmp_path / "in")), "--concurrency", "2"]  # fmt: skip
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)  # fmt: skip
+                                text=True, preexec_fn=ctrl_c_reaches_it)  # fmt: skip
         out = tmp_path / "out.jsonl"
         deadline = time.monotonic() + 60
         while (not out.exists() or not out.read_text("utf-8")) and time.monotonic() < deadline:

@@ -22,6 +22,7 @@ from summarizer.cli import app
 from summarizer.errors import ConfigError, EndpointError
 from summarizer.localserver import serve, server_command
 from summarizer.settings import Settings
+from tests.conftest import ctrl_c_reaches_it
 from tests.handwritten_server import StubServer, tool_reply
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
@@ -133,7 +134,7 @@ def test_local_serve_leaves_no_orphan_when_stopped(
 ) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(fake_runtime)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it,
     )  # fmt: skip
     state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
     deadline = time.monotonic() + 90  # generous: a cold venv under load imports slowly

@@ -321,3 +321,51 @@ def best_sentence(
             if checks.supported and (best is None or checks.content_overlap > best[0]):
                 best = (checks.content_overlap, (start, end))
     return best[1] if best else None
+
+
+_NUMBER_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[^\W\d_]+")
+
+
+def _as_number(token: str) -> str | None:
+    if token[0].isdigit():
+        return token.replace(",", "").rstrip(".")
+    word = token.lower()
+    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS and word != "one" else None
+
+
+def number_phrases(text: str) -> list[tuple[str, str | None, str]]:
+    """(number, stem of the content word it counts, phrase) for every number in `text`:
+    "52 criminal gang networks" gives ("52", "crimin", "52 criminal"). "one" is left out: it is
+    a pronoun too often to be read as a count."""
+    tokens = _NUMBER_TOKEN.findall(text)
+    found = []
+    for i, token in enumerate(tokens):
+        number = _as_number(token)
+        if number is None:
+            continue
+        counted = next(
+            (t for t in tokens[i + 1 : i + 4]
+             if _as_number(t) is None and len(t) > 2 and t.lower() not in _STOPWORDS),
+            None,
+        )  # fmt: skip
+        phrase = f"{token} {counted}" if counted else token
+        found.append((number, _stem(counted) if counted else None, phrase))
+    return found
+
+
+def summary_number_problems(summary: str, article: str) -> list[str]:
+    """Numbers of a summary the article does not back: absent altogether, or put on something the
+    article counts with another number ("five criminal gang networks" where it says 52, and
+    "five" only of years)."""
+    in_article = number_phrases(article)
+    numbers_seen = {n for n, _, _ in in_article}
+    pairs = {(n, w) for n, w, _ in in_article}
+    problems = []
+    for number, counted, phrase in number_phrases(summary):
+        if number not in numbers_seen:
+            problems.append(f"'{phrase}': the article never states {number}")
+        elif counted and (number, counted) not in pairs:
+            others = sorted({n for n, w, _ in in_article if w == counted and n != number})
+            if others:
+                problems.append(f"'{phrase}': the article gives {', '.join(others)} there")
+    return problems

@@ -332,6 +332,8 @@ async def asummarize(
         if owned:
             await llm.aclose()
     found = _collect(summary, per_passage, parts, ledger)
+    for problem in grounding.summary_number_problems(summary.summary, article.text):
+        ledger.warnings.append(f"summary number not backed by the article: {problem}")
     claims = _assemble_claims(article, found, ledger)
     return SummaryResult(
         article=ArticleInfo(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from summarizer.grounding import best_sentence, check, locate, numbers
+from summarizer.grounding import best_sentence, check, locate, numbers, summary_number_problems
 from summarizer.result import AlignmentStatus
 
 TEXT = (
@@ -71,3 +71,28 @@ def test_check_flags_missing_numbers_and_thin_overlap() -> None:
 def test_best_sentence_finds_the_supporting_sentence() -> None:
     span = best_sentence("Nine smugglers got 64 years in prison.", TEXT, [(0, len(TEXT))])
     assert span is not None and "64 years" in TEXT[span[0] : span[1]]
+
+
+ARTICLE_WITH_COUNTS = (
+    "Over 300 smugglers have been arrested and 52 criminal gang networks have been smashed in "
+    "the five years the agency has worked with French police. Poore was jailed for five years."
+)
+
+
+def test_a_summary_number_put_on_what_the_article_counts_otherwise_is_flagged() -> None:
+    summary = "Police arrested over 300 smugglers and dismantled five criminal gang networks."
+    assert summary_number_problems(summary, ARTICLE_WITH_COUNTS) == [
+        "'five criminal': the article gives 52 there"
+    ]
+
+
+def test_summary_numbers_the_article_states_pass() -> None:
+    summary = "In five years, police arrested over 300 smugglers and smashed 52 criminal networks."
+    assert summary_number_problems(summary, ARTICLE_WITH_COUNTS) == []
+
+
+def test_a_summary_number_absent_from_the_article_is_flagged_and_one_is_not_a_count() -> None:
+    summary = "One agency says 7,500 boats were seized."
+    assert summary_number_problems(summary, ARTICLE_WITH_COUNTS) == [
+        "'7,500 boats': the article never states 7500"
+    ]

@@ -86,8 +86,8 @@ def expand(inputs: list[str]) -> Iterator[Item]:
             if not matches:
                 yield Item(id=given, origin=given, problem=f"{given}: no files match")
             for match in matches:
-                if Path(match).is_file():
-                    yield from _file(Path(match))
+                found = Path(match)
+                yield from _directory(found) if found.is_dir() else _file(found)
         else:
             yield Item(id=given, origin=given, problem=f"{given}: no such file or directory")
 

@@ -101,6 +101,14 @@ def test_every_input_gets_exactly_one_line_result_or_reason(tmp_path, server, st
             assert result.claims and all(c.evidence.status == "exact" for c in result.claims)
 
 
+def test_a_glob_may_name_directories_too(tmp_path, server, store):
+    write_articles(tmp_path / "feeds" / "a", 2)
+    write_articles(tmp_path / "feeds" / "b", 1, prefix="b")
+    report = run_batch([str(tmp_path / "feeds" / "*")], tmp_path / "o.jsonl",
+                       settings_for(server), store=store)  # fmt: skip
+    assert report.stats.done == 3
+
+
 def test_a_finished_batch_reruns_from_the_cache_with_zero_model_calls(tmp_path, server, store):
     write_articles(tmp_path / "in", 4)
     settings = settings_for(server)

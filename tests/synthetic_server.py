@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from tests.handwritten_server import tool_reply
+
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+[\"'”’)]*")
 
 
@@ -71,18 +73,8 @@ def answer(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def completion(name: str, arguments: str, *, finish: str = "tool_calls", out: int = 40) -> dict:
-    return {
-        "id": "chatcmpl-synthetic", "object": "chat.completion", "created": 0,
-        "model": "synthetic",
-        "choices": [{
-            "index": 0, "finish_reason": finish,
-            "message": {"role": "assistant", "content": None, "tool_calls": [{
-                "id": "call_0", "type": "function",
-                "function": {"name": name, "arguments": arguments},
-            }]},
-        }],
-        "usage": {"prompt_tokens": 300, "completion_tokens": out, "total_tokens": 300 + out},
-    }  # fmt: skip
+    """A chat completion carrying one tool call: the same shape the hand-written stub sends."""
+    return tool_reply(name, arguments, completion_tokens=out, finish_reason=finish).body
 
 
 class SyntheticServer:

@@ -75,6 +75,25 @@ def server_command(
     ]  # fmt: skip
 
 
+# Linux only: the server is killed when the process that started it dies, even by kill -9 or the
+# OOM killer, so a 1 GB server never outlives its parent. prctl(PR_SET_PDEATHSIG) survives exec;
+# the ppid check covers a parent that died before prctl ran.
+_TETHER = (
+    "import ctypes, os, signal, sys; "
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL); "
+    "os.getppid() == int(sys.argv[1]) or sys.exit(1); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+
+
+def tethered(command: list[str]) -> list[str]:
+    """`command` (a `python -m ...` line) run so that it dies with this process, where the OS
+    allows it (Linux); unchanged elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [command[0], "-c", _TETHER, str(os.getpid()), *command[1:]]
+
+
 def wait_ready(base_url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
     """Poll /models until it answers; a dead process or a timeout shows the log's tail."""
     deadline = time.monotonic() + timeout
@@ -96,6 +115,8 @@ def tail(log: Path, lines: int = 5) -> str:
 
 
 def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate, then kill after `grace`; a second Ctrl-C or SIGTERM while waiting kills at
+    once instead of abandoning the server."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -103,6 +124,10 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
 
 
 @contextlib.contextmanager
@@ -125,7 +150,7 @@ def serve(
     log = Path(tempfile.mkstemp(prefix="summarizer-server-", suffix=".log")[1])
     with log.open("wb") as out:
         process = subprocess.Popen(
-            server_command(model_path, port, python=python),
+            tethered(server_command(model_path, port, python=python)),
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         try:

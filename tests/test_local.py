@@ -5,6 +5,7 @@ A FAKE runtime (tests/fake_runtime) stands in for llama.cpp's server: it answers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,11 +46,36 @@ def fake_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pa
 
 
 def alive(pid: int) -> bool:
+    """Running, not gone and not a zombie waiting for an adoptive parent to reap it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+def start_local_serve(model: Path) -> tuple[subprocess.Popen, int]:
+    """`summarizer local serve` in a child; returns it and the pid of the server it advertises."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(model)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it,
+    )  # fmt: skip
+    state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
+    deadline = time.monotonic() + 90  # generous: a cold venv under load imports slowly
+    while not state_path.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert state_path.exists(), proc.communicate(timeout=5)
+    return proc, json.loads(state_path.read_text())["pid"]
 
 
 def test_server_command_binds_loopback_with_every_core(tmp_path: Path) -> None:
@@ -130,24 +156,42 @@ def test_endpoint_reuses_a_running_local_serve(
     ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
 def test_local_serve_leaves_no_orphan_when_stopped(
-    fake_runtime: Path, tmp_path: Path, signum: int, code: int
+    fake_runtime: Path, signum: int, code: int
 ) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(fake_runtime)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it,
-    )  # fmt: skip
-    state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
-    deadline = time.monotonic() + 90  # generous: a cold venv under load imports slowly
-    while not state_path.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    assert state_path.exists(), proc.communicate(timeout=5)
-    server_pid = json.loads(state_path.read_text())["pid"]
+    proc, server_pid = start_local_serve(fake_runtime)
+    state_path = local.state_file()
     assert alive(server_pid)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=90)
     assert proc.returncode == code and "Traceback" not in err
     time.sleep(0.2)
     assert not alive(server_pid) and not state_path.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tether is Linux-only")
+def test_a_server_dies_with_its_parent_even_on_kill_9(fake_runtime: Path) -> None:
+    proc, server_pid = start_local_serve(fake_runtime)
+    assert alive(server_pid)
+    proc.kill()  # no cleanup code runs: the kernel has to take the server down
+    proc.communicate(timeout=30)
+    assert gone_within(server_pid, 10)
+
+
+def test_a_second_signal_while_stopping_kills_the_server_at_once(fake_runtime: Path) -> None:
+    """The user presses Ctrl-C again while the server is given its grace period to exit."""
+    with pytest.raises(KeyboardInterrupt), serve(fake_runtime) as server:
+        pid = server.pid
+        os.kill(pid, signal.SIGSTOP)  # a stopped server cannot act on SIGTERM: it lingers
+        real_wait, waits = server.process.wait, []
+
+        def ctrl_c_during_grace(timeout: float | None = None) -> int:
+            waits.append(timeout)
+            if len(waits) == 1:
+                raise KeyboardInterrupt
+            return real_wait(timeout)
+
+        server.process.wait = ctrl_c_during_grace  # type: ignore[method-assign]
+    assert waits[0] is not None and gone_within(pid, 5)
 
 
 @pytest.fixture

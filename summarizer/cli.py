@@ -46,6 +46,27 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Options several commands share, declared once so their names and help never drift apart.
+ModelOpt = Annotated[str | None, typer.Option(help="Model name.")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.")
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option(help="Key for the endpoint (prefer SUMMARIZER_API_KEY).")
+]
+ModeOpt = Annotated[Mode | None, typer.Option(help="Structured output: tools or json.")]
+PromptOpt = Annotated[str | None, typer.Option(help="Prompt id (see `prompts`) or .toml path.")]
+MaxTokensOpt = Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")]
+LocalModelOpt = Annotated[Path | None, typer.Option(help="A GGUF file for the local default.")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="The cache and job database.")]
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")]
+RestartOpt = Annotated[
+    bool, typer.Option("--restart", help="Write the output afresh instead of resuming.")
+]
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option(help="Requests in flight at once, across the batch.")
+]
+
 
 class Format(StrEnum):
     json = "json"
@@ -112,27 +133,19 @@ def summarize(
         Format | None,
         typer.Option("--format", "-f", help="json or md. Default: md on a terminal, else json."),
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.")
-    ] = None,
-    api_key: Annotated[
-        str | None, typer.Option(help="Key for the endpoint (prefer SUMMARIZER_API_KEY).")
-    ] = None,
-    mode: Annotated[Mode | None, typer.Option(help="Structured output: tools or json.")] = None,
-    prompt: Annotated[
-        str | None, typer.Option(help="Prompt id (see `prompts`) or .toml path.")
-    ] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    mode: ModeOpt = None,
+    prompt: PromptOpt = None,
+    max_tokens: MaxTokensOpt = None,
     replay_from: Annotated[
         Path | None, typer.Option("--replay", help="Replay a recorded cassette, offline.")
     ] = None,
     record_to: Annotated[
         Path | None, typer.Option("--record", help="Record the model traffic to a cassette.")
     ] = None,
-    local_model: Annotated[
-        Path | None, typer.Option(help="A GGUF file for the local default model.")
-    ] = None,
+    local_model: LocalModelOpt = None,
 ) -> None:
     """Summarize one article into a summary and grounded claims."""
     if replay_from and record_to:
@@ -226,38 +239,28 @@ def batch_run(
         list[str],
         typer.Argument(help="Files, directories, globs, URLs, or JSONL files of records."),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
-    concurrency: Annotated[
-        int | None, typer.Option(help="Requests in flight at once, across the batch.")
-    ] = None,
+    output: OutputOpt,
+    concurrency: ConcurrencyOpt = None,
     rpm: Annotated[int | None, typer.Option(help="Requests per minute, at most.")] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute, at most.")] = None,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the model again even when cached.")
     ] = False,
-    restart: Annotated[
-        bool, typer.Option("--restart", help="Write the output afresh instead of resuming.")
-    ] = False,
-    store_path: Annotated[
-        Path | None, typer.Option("--store", help="The cache and job database.")
-    ] = None,
+    restart: RestartOpt = False,
+    store_path: StoreOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; spend nothing.")
     ] = False,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
-    api_key: Annotated[
-        str | None, typer.Option(help="Key for the endpoint (prefer SUMMARIZER_API_KEY).")
-    ] = None,
-    mode: Annotated[Mode | None, typer.Option(help="Structured output: tools or json.")] = None,
-    prompt: Annotated[str | None, typer.Option(help="Prompt id or .toml path.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    mode: ModeOpt = None,
+    prompt: PromptOpt = None,
+    max_tokens: MaxTokensOpt = None,
     max_chars: Annotated[
         int | None, typer.Option(help="Longer articles become error records.")
     ] = None,
-    local_model: Annotated[
-        Path | None, typer.Option(help="A GGUF file for the local default.")
-    ] = None,
+    local_model: LocalModelOpt = None,
 ) -> None:
     """Summarize many articles: concurrent, cached, resumable; one output line per input.
 
@@ -308,12 +311,12 @@ def batch_submit(
         typer.Option(help="Only write the request JSONL here (e.g. for vLLM's run-batch)."),
     ] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Include cached articles.")] = False,
-    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
-    prompt: Annotated[str | None, typer.Option(help="Prompt id or .toml path.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Cap on each answer's tokens.")] = None,
+    store_path: StoreOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    prompt: PromptOpt = None,
+    max_tokens: MaxTokensOpt = None,
 ) -> None:
     """Send the articles' first-round requests to the provider's Batch API (or write them)."""
     from summarizer import batchapi
@@ -336,8 +339,8 @@ def batch_submit(
 @friendly_errors
 def batch_status(
     batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
-    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
+    store_path: StoreOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """The provider's status of a submitted batch."""
     from summarizer import batchapi
@@ -352,13 +355,13 @@ def batch_status(
 @friendly_errors
 def batch_collect(
     batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    output: OutputOpt,
     results: Annotated[
         Path | None, typer.Option(help="The batch's output file, when you ran it yourself.")
     ] = None,
-    restart: Annotated[bool, typer.Option("--restart", help="Write the output afresh.")] = False,
-    store_path: Annotated[Path | None, typer.Option("--store", help="The cache database.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Key (prefer SUMMARIZER_API_KEY).")] = None,
+    restart: RestartOpt = False,
+    store_path: StoreOpt = None,
+    api_key: ApiKeyOpt = None,
     concurrency: Annotated[
         int | None, typer.Option(help="Requests in flight for the re-ask pass.")
     ] = None,

@@ -265,7 +265,7 @@ def batch_run(
     """Summarize many articles: concurrent, cached, resumable; one output line per input.
 
     Run the same command again after a failure or Ctrl-C: it resumes where it stopped."""
-    from summarizer import batch, display
+    from summarizer import batch, display, plan
     from summarizer.store import Store
 
     settings = build_settings(
@@ -275,8 +275,8 @@ def batch_run(
     )  # fmt: skip
     with Store(store_path) as store:
         if dry_run:
-            plan = batch.estimate(inputs, settings, store=store, refresh=refresh)
-            Console().print(display.plan_table(plan))
+            Console().print(display.plan_table(
+                plan.estimate(inputs, settings, store=store, refresh=refresh)))  # fmt: skip
             return
         with contextlib.ExitStack() as stack:
             llm = None

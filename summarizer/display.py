@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from summarizer.batch import BatchReport, BatchStats, Plan
+from summarizer.batch import BatchReport, BatchStats
+from summarizer.plan import Plan
 
 PLAIN_EVERY_S = 30.0
 

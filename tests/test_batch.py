@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from summarizer import SummaryResult
-from summarizer.batch import arun_batch, estimate, run_batch
+from summarizer.batch import arun_batch, run_batch
+from summarizer.plan import estimate
 from summarizer.settings import Settings
 from summarizer.store import Store
 from tests.synthetic_server import Faults, SyntheticServer

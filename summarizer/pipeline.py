@@ -201,7 +201,7 @@ async def _passage_claims(
         reasks += 1
         ledger.review_reasks += 1
         messages = _with_reask(messages, extraction.value, prompt.claims_reask(problems))
-    claims = best[1]
+    claims = [c.model_copy(update={"text": review.without_framing(c.text)}) for c in best[1]]
     located = []
     for claim in claims:
         evidence = _evidence(claim, article, passage, body_ranges)

@@ -13,6 +13,13 @@ from summarizer import grounding
 from summarizer.extraction import ExtractedClaim, count_sentences
 
 META = re.compile(r"(?i)^(according to )?(the|this) (passage|article|text|context)\b")
+# The framing itself, when what follows it is the claim: "The passage states that X", "According
+# to the article, X".
+FRAMING = re.compile(
+    r"(?i)^(?:according to (?:the|this) (?:passage|article|text|context),?"
+    r"|(?:the|this) (?:passage|article|text|context) (?:states|says|reports|notes|mentions"
+    r"|explains|indicates|claims)(?: that)?,?)\s+"
+)
 
 
 def summary_problem(summary: str, article_sentences: int) -> str | None:
@@ -38,6 +45,16 @@ def claim_problems(claim: ExtractedClaim) -> list[str]:
     if META.match(claim.text):
         problems.append(f'state the fact itself, not what the text says: "{claim.text}"')
     return problems
+
+
+def without_framing(text: str) -> str:
+    """ "The passage states that X." -> "X.": framing still there once the re-asks are spent is
+    cut by the code rather than shown, when what follows reads as a sentence of its own."""
+    found = FRAMING.match(text)
+    rest = text[found.end() :] if found else ""
+    if len(rest.split()) < 3:
+        return text
+    return rest[0].upper() + rest[1:]
 
 
 def claims_review(

@@ -251,6 +251,32 @@ def test_claims_about_the_text_instead_of_the_world_are_reasked() -> None:
     ]
 
 
+def test_framing_left_after_the_reasks_is_cut_by_the_code() -> None:
+    framed = {"claims": [{**GOOD_CLAIMS["claims"][0], "text": "The passage states that the "
+                          "council approved a 4 million pound harbour wall."}]}  # fmt: skip
+    script = {"ArticleSummary": [SUMMARY], "PassageClaims": [tool_reply("PassageClaims", framed)]}
+    with StubServer(script) as stub:
+        result = run(stub, review_reasks=1)
+    assert stub.count("PassageClaims") == 2  # asked to state the fact itself once, in vain
+    assert [c.text for c in result.claims] == [
+        "The council approved a 4 million pound harbour wall."
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The article states.",  # nothing left after the framing
+        "The text message was sent at noon.",  # not framing at all
+        "This passage of the bill was contested.",
+    ],
+)
+def test_text_that_only_looks_like_framing_is_left_alone(text: str) -> None:
+    from summarizer.review import without_framing
+
+    assert without_framing(text) == text
+
+
 def test_a_reask_that_makes_things_worse_is_not_taken() -> None:
     one_problem = {
         "claims": [

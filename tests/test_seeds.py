@@ -21,6 +21,7 @@ from summarizer.extraction import count_sentences
 from summarizer.grounding import clean_quote, normalize
 from summarizer.ingest import read_path
 from summarizer.result import AlignmentStatus, EvidenceOrigin, SummaryResult
+from summarizer.review import META
 from tests.conftest import CASSETTES, SEEDS
 
 MIN_CLAIMS = {"000_00771c5c627de8fb": 10, "001_b7f1fa76c3008a42": 8}
@@ -90,6 +91,8 @@ def test_quality_bar(seed: Path, replayed: SummaryResult) -> None:
     assert normalize(replayed.summary) != normalize(replayed.title)
     pronoun_led = [c.text for c in claims if c.text.split()[0] in ("He", "She", "They", "It")]
     assert not pronoun_led
+    about_the_text = [c.text for c in claims if META.match(c.text)]
+    assert not about_the_text
 
 
 def test_result_records_the_run(replayed: SummaryResult) -> None:

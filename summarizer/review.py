@@ -48,8 +48,8 @@ def claim_problems(claim: ExtractedClaim) -> list[str]:
 
 
 def without_framing(text: str) -> str:
-    """ "The passage states that X." -> "X.": framing still there once the re-asks are spent is
-    cut by the code rather than shown, when what follows reads as a sentence of its own."""
+    """Cuts "The passage states that" from "The passage states that X.": framing still there once
+    the re-asks are spent is cut by the code rather than shown, when X reads as a sentence."""
     found = FRAMING.match(text)
     rest = text[found.end() :] if found else ""
     if len(rest.split()) < 3:

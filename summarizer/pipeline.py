@@ -67,20 +67,28 @@ class _Located:
 _OPENING_QUOTES = ('"', "\u201c", "\u2018", "'")
 
 
-def _context(cleaned: cleaning.CleanedArticle, passage: cleaning.Passage) -> str:
-    """The text just before a passage, so claims can name who 'he' is. A passage that continues a
-    quotation (it opens with a quote mark, as does the paragraph before it) gets the paragraph
-    that opened the quotation instead: that is where the speaker is named."""
+def _context_paragraph(
+    cleaned: cleaning.CleanedArticle, passage: cleaning.Passage
+) -> cleaning.Paragraph | None:
+    """The paragraph just before a passage, so claims can name who 'he' is. A passage that
+    continues a quotation (it opens with a quote mark, as does the paragraph before it) gets the
+    paragraph that opened the quotation instead: that is where the speaker is named."""
     before = [p for p in cleaned.body if p.index < passage.paragraphs[0].index]
     if not before:
-        return "(start of article)"
+        return None
     chosen = before[-1]
     if passage.text.startswith(_OPENING_QUOTES):
         for para in reversed(before):
             chosen = para
             if not para.text.startswith(_OPENING_QUOTES):
                 break
-    text = cleaning.model_text(chosen.text)
+    return chosen
+
+
+def _context(paragraph: cleaning.Paragraph | None) -> str:
+    if paragraph is None:
+        return "(start of article)"
+    text = cleaning.model_text(paragraph.text)
     return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + "..."
 
 
@@ -95,9 +103,11 @@ def _evidence(
     claim: ExtractedClaim,
     article: Article,
     passage: cleaning.Passage,
+    context: cleaning.Paragraph | None,
     body_ranges: Sequence[tuple[int, int]],
 ) -> Evidence:
-    """Locate the model's quote; where it does not support the claim, search the passage."""
+    """Locate the model's quote; where it does not support the claim, search the passage, then
+    the context paragraph the model was shown, for the sentence that does."""
     passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
     ranges = passage_ranges + [r for r in body_ranges if r not in passage_ranges]
     found = grounding.locate(claim.quote, article.text, ranges)
@@ -116,6 +126,8 @@ def _evidence(
         if grounding.check(claim.text, located.text).supported:
             return located
     better = grounding.best_sentence(claim.text, article.text, passage_ranges)
+    if better is None and context is not None:
+        better = grounding.best_sentence(claim.text, article.text, [(context.start, context.end)])
     if better is not None:
         start, end = better
         return Evidence(
@@ -182,8 +194,9 @@ async def _passage_claims(
 ) -> list[_Located]:
     """Claims of one passage, re-asking (bounded) for quotes the article does not contain."""
     title = cleaned.title or "(none)"
+    context = _context_paragraph(cleaned, passage)
     messages: list[Message] = prompt.claims_messages(
-        title=title, context=_context(cleaned, passage), passage=passage.text
+        title=title, context=_context(context), passage=passage.text
     )
     body_ranges = [(p.start, p.end) for p in cleaned.body]
     passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
@@ -204,7 +217,7 @@ async def _passage_claims(
     claims = [c.model_copy(update={"text": review.without_framing(c.text)}) for c in best[1]]
     located = []
     for claim in claims:
-        evidence = _evidence(claim, article, passage, body_ranges)
+        evidence = _evidence(claim, article, passage, context, body_ranges)
         at = evidence.start if evidence.start is not None else passage_ranges[0][0]
         located.append(_Located(claim, evidence, _paragraph_at(cleaned, at)))
     return located

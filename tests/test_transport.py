@@ -277,6 +277,29 @@ def test_text_that_only_looks_like_framing_is_left_alone(text: str) -> None:
     assert without_framing(text) == text
 
 
+def test_evidence_is_searched_in_the_context_paragraph_the_model_was_shown() -> None:
+    """The claim restates the paragraph before its passage (shown to the model as context) and
+    quotes its own passage, which does not support it: the code finds the sentence that does."""
+    first = "The council approved a 4 million pound harbour wall on Tuesday" + ", after" * 60
+    second = "Work starts in March, the mayor said" + ", again" * 60
+    article = f"Harbour wall approved\n\n{first}.\n\n{second}."
+    restated = {**GOOD_CLAIMS["claims"][0], "quote": "Work starts in March"}
+    script = {
+        "ArticleSummary": [SUMMARY],
+        "PassageClaims": [  # passage 1, then passage 2 (one request at a time)
+            tool_reply("PassageClaims", {"claims": []}),
+            tool_reply("PassageClaims", {"claims": [restated]}),
+        ],
+    }
+    with StubServer(script) as stub:
+        settings = Settings(base_url=stub.base_url, concurrency=1, review_reasks=0)
+        result = summarize(article, settings, llm=LLM(settings, sleep=Sleeps()))
+    [claim] = result.claims
+    assert claim.evidence.origin == "search" and claim.checks.supported
+    assert claim.evidence.text.startswith("The council approved a 4 million")
+    assert claim.evidence.quote_status == "exact"  # the model's own quote, found where it was
+
+
 def test_a_reask_that_makes_things_worse_is_not_taken() -> None:
     one_problem = {
         "claims": [

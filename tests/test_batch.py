@@ -132,6 +132,28 @@ def test_a_finished_batch_reruns_from_the_cache_with_zero_model_calls(tmp_path, 
     assert refreshed.stats.cached == 0 and server.stats.requests == calls + 8
 
 
+def test_restart_asks_again_only_for_the_failed_items(tmp_path, store):
+    """To retry what failed: the same command with --restart; finished articles come back from
+    the cache at no cost."""
+    write_articles(tmp_path / "in", 10)
+    out = tmp_path / "o.jsonl"
+    with SyntheticServer(faults=Faults(server_error=0.3), seed=3) as flaky:
+        run_batch(
+            [str(tmp_path / "in")], out, settings_for(flaky, transport_retries=0), store=store
+        )
+    failed = {x["id"] for x in read_lines(out) if x["status"] == "error"}
+    assert 0 < len(failed) < 10
+
+    with SyntheticServer() as healthy:
+        settings = settings_for(healthy, transport_retries=0)
+        report = run_batch([str(tmp_path / "in")], out, settings, store=store, restart=True)
+        asked = healthy.stats.requests
+    lines = read_lines(out)
+    assert len(lines) == 10 and all(x["status"] == "ok" for x in lines)
+    assert {x["id"] for x in lines if not x["cached"]} == failed
+    assert asked == 2 * len(failed) and report.stats.cached == 10 - len(failed)
+
+
 def test_the_cache_key_changes_with_model_and_prompt(tmp_path, server, store):
     write_articles(tmp_path / "in", 1)
     run_batch([str(tmp_path / "in")], tmp_path / "a.jsonl", settings_for(server), store=store)

@@ -40,6 +40,7 @@ def test_batch_exits_3_when_some_items_failed_and_prints_a_summary(tmp_path: Pat
     assert "batch 4/4  done 2  failed 2  cached 0" in result.stderr  # the progress line
     assert "2 done (0 from cache), 2 failed" in result.stderr
     assert "2 error, 2 ok" in result.stderr
+    assert "2 item(s) failed" in result.stderr and "--restart" in result.stderr
     assert result.stdout == ""
     assert len(read_lines(tmp_path / "out.jsonl")) == 4
 

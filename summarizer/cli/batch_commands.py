@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -37,6 +37,9 @@ from summarizer.cli.common import (
 )
 from summarizer.llm import LLM
 
+if TYPE_CHECKING:  # batch pulls in the store: imported when a batch command runs
+    from summarizer.batch import BatchReport
+
 
 class _DefaultRun(TyperGroup):
     """`summarizer batch FILES...` means `summarizer batch run FILES...`."""
@@ -53,6 +56,22 @@ batch_app = typer.Typer(
     " (run is implied).",
     no_args_is_help=True,
 )
+
+
+def _finish(report: BatchReport) -> None:
+    """The summary table, then the exit code, and what to do next when something is left."""
+    from summarizer import display
+
+    err.print(display.batch_table(report))
+    if report.stopped:
+        raise fail(f"stopped: {report.stopped}; run the same command again to resume", EXIT_FAILED)
+    if report.any_failed:
+        err.print(
+            f"{report.written['error']} item(s) failed; their error records are in "
+            f"{report.output}. To retry them, run the same command with --restart (finished "
+            "articles come from the cache)."
+        )
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @batch_app.command("run")
@@ -118,11 +137,7 @@ def batch_run(
                     f"interrupted: {held} lines safely in {output}; run the same command again "
                     "to resume", EXIT_INTERRUPTED,
                 ) from None  # fmt: skip
-    err.print(display.batch_table(report))
-    if report.stopped:
-        raise fail(f"stopped: {report.stopped}; run the same command again to resume", EXIT_FAILED)
-    if report.any_failed:
-        raise typer.Exit(EXIT_PARTIAL)
+    _finish(report)
 
 
 @batch_app.command("submit")
@@ -199,8 +214,4 @@ def batch_collect(
             batch_id, output, settings, store, results=results, restart=restart,
             progress=bar.update,
         )  # fmt: skip
-    err.print(display.batch_table(report))
-    if report.stopped:
-        raise fail(f"stopped: {report.stopped}; run the same command again to resume", EXIT_FAILED)
-    if report.any_failed:
-        raise typer.Exit(EXIT_PARTIAL)
+    _finish(report)

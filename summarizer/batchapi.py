@@ -250,8 +250,12 @@ async def acollect(
     results: Path | None = None,
     restart: bool = False,
     progress: Callable[[BatchStats], None] | None = None,
+    connect: Callable[[], str] | None = None,
 ) -> BatchReport:
-    """Ground the batch's answers into `output` (re-asking synchronously where needed)."""
+    """Ground the batch's answers into `output` (re-asking synchronously where needed).
+
+    `connect` gives the endpoint for those direct requests when the batch was planned for the
+    local default (no base URL): called only if one is needed, e.g. to start the local server."""
     carried = _carried_settings(batch_id, settings, store)
     saved = store.remote_batch(batch_id)
     assert saved is not None
@@ -268,7 +272,7 @@ async def acollect(
         given = json.loads(given_json) if given_json else None
         items.append(sources.Item(id=item_id, origin=origin, problem=problem, article=article,
                                   given=given))  # fmt: skip
-    llm = LLM(carried)
+    llm = LLM(carried, connect=connect if carried.uses_local_default else None)
     llm.prefilled = prefill(found)
     try:
         return await arun_items(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx2
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -73,6 +74,37 @@ def test_failed_lines_get_a_direct_pass_and_every_item_lands_once(
     lines = read_lines(tmp_path / "out.jsonl")
     assert len(lines) == len({x["id"] for x in lines}) == 10
     assert all(x["status"] == "ok" for x in lines)
+
+
+def test_a_batch_planned_for_the_local_default_connects_only_for_its_direct_pass(
+    tmp_path: Path, store: Store
+) -> None:
+    """Written with no base URL (e.g. for vLLM's run-batch), collected from the run's output:
+    lines that failed are asked directly, on the endpoint `connect` gives (the CLI starts the
+    local server there), and only when there is something to ask."""
+    write_articles(tmp_path / "in", 3)
+    sent = submit([str(tmp_path / "in")], Settings(), store, write_only=tmp_path / "req.jsonl")
+    requests = [json.loads(x) for x in (tmp_path / "req.jsonl").read_text().splitlines()]
+    connected: list[str] = []
+    with SyntheticServer() as stub, httpx2.Client() as client:
+        lines = []
+        for number, request in enumerate(requests):
+            answer = client.post(f"{stub.base_url}/chat/completions", json=request["body"])
+            status = 500 if number == 0 else answer.status_code  # the run lost its first line
+            lines.append({"custom_id": request["custom_id"],
+                          "response": {"status_code": status, "body": answer.json()}})  # fmt: skip
+        (tmp_path / "run.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+        asked_in_the_run = stub.stats.requests
+
+        def connect() -> str:
+            connected.append(stub.base_url)
+            return stub.base_url
+
+        report = collect(sent.batch_id, tmp_path / "out.jsonl", Settings(), store,
+                         results=tmp_path / "run.jsonl", connect=connect)  # fmt: skip
+        assert stub.stats.requests == asked_in_the_run + 1  # the lost line, asked directly
+    assert connected == [stub.base_url] and report.stats.done == 3
+    assert [x["status"] for x in read_lines(tmp_path / "out.jsonl")] == ["ok"] * 3
 
 
 def test_collecting_an_unfinished_batch_says_so(tmp_path: Path, store: Store) -> None:

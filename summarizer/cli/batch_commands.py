@@ -209,9 +209,14 @@ def batch_collect(
     from summarizer.store import Store
 
     settings = build_settings(api_key=api_key, concurrency=concurrency)
-    with Store(store_path) as store, display.BatchProgress(err) as bar:
+    with (
+        Store(store_path) as store,
+        contextlib.ExitStack() as stack,
+        display.BatchProgress(err) as bar,
+    ):
         report = batchapi.collect(
             batch_id, output, settings, store, results=results, restart=restart,
             progress=bar.update,
+            connect=lambda: stack.enter_context(local.endpoint(settings, progress)),
         )  # fmt: skip
     _finish(report)

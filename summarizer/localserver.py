@@ -77,7 +77,8 @@ def server_command(
 
 # Linux only: the server is killed when the process that started it dies, even by kill -9 or the
 # OOM killer, so a 1 GB server never outlives its parent. prctl(PR_SET_PDEATHSIG) survives exec;
-# the ppid check covers a parent that died before prctl ran.
+# the ppid check covers a parent that died before prctl ran. The kernel ties it to the thread that
+# started the server, so `serve` must be left on the thread that entered it (a `with` block is).
 _TETHER = (
     "import ctypes, os, signal, sys; "
     "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL); "

@@ -183,6 +183,13 @@ def explain(exc: BaseException, settings: Settings) -> SummarizerError:
         return EndpointError(f"{where}: no answer within {settings.timeout:g}s ({attempts} tries)")
     if isinstance(exc, openai.APIConnectionError):
         reason = _root_reason(exc)
+        if settings.uses_local_default:  # the library: the CLI starts a server before calling
+            return EndpointError(
+                f"cannot reach {where} ({reason}): no endpoint is configured. From Python, run "
+                "inside `with summarizer.local.endpoint(settings) as url:` with base_url=url "
+                "(it starts the local model, or reuses `summarizer local serve`), or set "
+                "base_url or an API key"
+            )
         return EndpointError(
             f"cannot reach {where} ({reason}); is the server running? set --base-url to change it"
         )

@@ -120,6 +120,19 @@ def test_unreachable_endpoint_says_where() -> None:
         summarize(ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
 
 
+def test_the_library_with_nothing_configured_says_how_to_get_the_local_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from summarizer import settings as settings_module
+    from summarizer.localserver import free_port
+
+    monkeypatch.setattr(settings_module, "LOCAL_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    settings = Settings(transport_retries=0)
+    assert settings.uses_local_default
+    with pytest.raises(EndpointError, match=r"no endpoint is configured.*local\.endpoint"):
+        summarize(ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
+
+
 @pytest.mark.parametrize("finish_reason", ["length", "tool_calls"])
 def test_output_cut_by_max_tokens_is_truncation(finish_reason: str) -> None:
     # llama.cpp's server says tool_calls even when max_tokens cut the answer.

@@ -298,6 +298,20 @@ def check(claim: str, evidence: str | None) -> ClaimChecks:
     )
 
 
+def speaker_named(speaker: str | None, text: str, spans: Sequence[tuple[int, int]]) -> bool | None:
+    """Is the claim's speaker named in `spans` (where its evidence stands)? The whole name or its
+    last capitalised word (a surname, an acronym) counts; None when there is no speaker or no
+    located evidence to look around."""
+    if not speaker or not speaker.strip() or not spans:
+        return None
+    where = normalize(" ".join(text[a:b] for a, b in spans))
+    keys = {normalize(speaker)}
+    capitalised = [w for w in re.findall(r"[\w\u2019'\u2013-]+", speaker) if w[:1].isupper()]
+    if capitalised:
+        keys.add(normalize(re.sub(r"[\u2019']s$", "", capitalised[-1])))
+    return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", where) for k in keys if k)
+
+
 def sentences(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     """(start, end) of the sentences of text[lo:hi], in original offsets."""
     spans = []

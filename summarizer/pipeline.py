@@ -29,6 +29,7 @@ from summarizer.result import (
     AlignmentStatus,
     ArticleInfo,
     Claim,
+    ClaimChecks,
     Evidence,
     EvidenceOrigin,
     RunInfo,
@@ -62,6 +63,7 @@ class _Located:
     claim: ExtractedClaim
     evidence: Evidence
     paragraph: int
+    checks: ClaimChecks
 
 
 _OPENING_QUOTES = ('"', "\u201c", "\u2018", "'")
@@ -90,6 +92,37 @@ def _context(paragraph: cleaning.Paragraph | None) -> str:
         return "(start of article)"
     text = cleaning.model_text(paragraph.text)
     return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + "..."
+
+
+def _attribution_spans(
+    cleaned: cleaning.CleanedArticle, offset: int | None
+) -> list[tuple[int, int]]:
+    """Where a speaker should be named for evidence at `offset`: its paragraph, and back through
+    quotation continuations to the paragraph that opened the quotation."""
+    body = cleaned.body
+    at = next(
+        (i for i, p in enumerate(body) if offset is not None and p.start <= offset < p.end), None
+    )
+    if at is None:
+        return []
+    spans = [(body[at].start, body[at].end)]
+    while at > 0 and body[at].text.startswith(_OPENING_QUOTES):
+        at -= 1
+        spans.append((body[at].start, body[at].end))
+    return spans
+
+
+def _checks(
+    claim: ExtractedClaim, evidence: Evidence, article: Article, cleaned: cleaning.CleanedArticle
+) -> ClaimChecks:
+    """Numbers and words (grounding.check), then the speaker: a claim attributed to someone the
+    evidence's surroundings never name is not supported, however well its words match."""
+    checks = grounding.check(claim.text, evidence.text)
+    spans = _attribution_spans(cleaned, evidence.start)
+    named = grounding.speaker_named(claim.speaker, article.text, spans)
+    return checks.model_copy(
+        update={"speaker_named": named, "supported": checks.supported and named is not False}
+    )
 
 
 def _paragraph_at(cleaned: cleaning.CleanedArticle, offset: int) -> int:
@@ -219,7 +252,14 @@ async def _passage_claims(
     for claim in claims:
         evidence = _evidence(claim, article, passage, context, body_ranges)
         at = evidence.start if evidence.start is not None else passage_ranges[0][0]
-        located.append(_Located(claim, evidence, _paragraph_at(cleaned, at)))
+        located.append(
+            _Located(
+                claim,
+                evidence,
+                _paragraph_at(cleaned, at),
+                _checks(claim, evidence, article, cleaned),
+            )
+        )
     return located
 
 
@@ -246,7 +286,7 @@ def _assemble_claims(article: Article, found: list[_Located], ledger: _Ledger) -
                 certainty=item.claim.certainty,
                 paragraph=item.paragraph,
                 evidence=item.evidence,
-                checks=grounding.check(item.claim.text, item.evidence.text),
+                checks=item.checks,
             )
         )
     if dropped := len(found) - len(claims):

@@ -25,6 +25,8 @@ def to_markdown(result: SummaryResult) -> str:
         note = "" if claim.checks.supported else " — not fully supported"
         if claim.checks.missing_numbers:
             note += f", numbers not in evidence: {', '.join(claim.checks.missing_numbers)}"
+        if claim.checks.speaker_named is False:
+            note += ", speaker not named near the evidence"
         lines.append(f"- **{claim.text}**{who} _[{claim.kind}, {claim.certainty}]_")
         shown = ev.text if ev.text is not None else ev.quote
         source = " (found by search)" if ev.origin == "search" else ""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.extraction import Certainty, ClaimKind
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class AlignmentStatus(StrEnum):
@@ -53,7 +53,14 @@ class ClaimChecks(_Frozen):
     numbers: list[str] = Field(description="Numbers stated in the claim text.")
     missing_numbers: list[str] = Field(description="Claim numbers absent from the evidence.")
     content_overlap: float = Field(description="Share of the claim's content words in evidence.")
-    supported: bool = Field(description="Evidence located, holds every number, and most words.")
+    speaker_named: bool | None = Field(
+        default=None,
+        description="The claim's speaker is named in the evidence's paragraph or in the one that "
+        "opened the quotation it continues; null without a speaker or located evidence.",
+    )
+    supported: bool = Field(
+        description="Evidence located, holds every number and most words, and names the speaker."
+    )
 
 
 class Claim(_Frozen):

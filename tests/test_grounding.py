@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from summarizer.grounding import best_sentence, check, locate, numbers, summary_number_problems
+from summarizer.grounding import (
+    best_sentence,
+    check,
+    locate,
+    numbers,
+    speaker_named,
+    summary_number_problems,
+)
 from summarizer.result import AlignmentStatus
 
 TEXT = (
@@ -96,3 +103,32 @@ def test_a_summary_number_absent_from_the_article_is_flagged_and_one_is_not_a_co
     assert summary_number_problems(summary, ARTICLE_WITH_COUNTS) == [
         "'7,500 boats': the article never states 7500"
     ]
+
+
+QUOTED = (
+    "Deputy Director Rick Jones, who leads the NCA\u2019s network, said: \u201cFrance is a key "
+    "partner.\n\n"
+    "\u201cWe continue to work with French partners.\u201d\n\n"
+    "Victoria Pullen said the French are our closest partner."
+)
+PARAS = [(0, 88), (90, 133), (135, len(QUOTED))]
+
+
+def test_a_speaker_is_named_by_surname_or_whole_name_where_the_evidence_stands() -> None:
+    assert QUOTED[PARAS[1][0] : PARAS[1][1]].startswith("\u201cWe continue")
+    # the continuation paragraph, and the one that opened the quotation
+    assert speaker_named("Deputy Director Rick Jones", QUOTED, PARAS[:2]) is True
+    assert speaker_named("Rick Jones", QUOTED, [PARAS[0]]) is True
+    assert speaker_named("NCA", QUOTED, [PARAS[0]]) is True  # an acronym, inside NCA's
+    assert speaker_named("Victoria Pullen", QUOTED, [PARAS[2]]) is True
+
+
+def test_a_speaker_the_evidence_surroundings_never_name_is_caught() -> None:
+    assert speaker_named("Victoria Pullen", QUOTED, PARAS[:2]) is False  # Jones said that
+    assert speaker_named("Rick Jones", QUOTED, [PARAS[1]]) is False  # the opener is not given
+    assert speaker_named("Deputy Director Ann Jonesy", QUOTED, [PARAS[0]]) is False  # whole words
+
+
+def test_no_speaker_or_no_evidence_is_not_checked() -> None:
+    assert speaker_named(None, QUOTED, [PARAS[0]]) is None
+    assert speaker_named("Rick Jones", QUOTED, []) is None

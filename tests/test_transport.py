@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from summarizer import Settings, summarize
+from summarizer import Settings, render, summarize
 from summarizer.errors import AuthError, EndpointError, ModelOutputError, TruncatedOutputError
 from summarizer.llm import LLM
 from summarizer.result import AlignmentStatus
@@ -311,6 +311,28 @@ def test_evidence_is_searched_in_the_context_paragraph_the_model_was_shown() -> 
     assert claim.evidence.origin == "search" and claim.checks.supported
     assert claim.evidence.text.startswith("The council approved a 4 million")
     assert claim.evidence.quote_status == "exact"  # the model's own quote, found where it was
+
+
+def test_a_claim_put_in_the_mouth_of_someone_the_evidence_never_names_is_not_supported() -> None:
+    article = (
+        "Harbour wall approved\n\n"
+        "Mayor Ann Lee said the harbour wall would open in May.\n\n"
+        "Council chief Bob Stone voted against the plan on Tuesday."
+    )
+    said = {"text": "The harbour wall will open in May.", "kind": "quote",
+            "certainty": "reported", "quote": "the harbour wall would open in May"}  # fmt: skip
+    claims = {"claims": [{**said, "speaker": "Ann Lee"},
+                         {**said, "text": "Bob Stone said the harbour wall will open in May.",
+                          "speaker": "Bob Stone"}]}  # fmt: skip
+    script = {"ArticleSummary": [SUMMARY], "PassageClaims": [tool_reply("PassageClaims", claims)]}
+    with StubServer(script) as stub:
+        settings = Settings(base_url=stub.base_url, review_reasks=0)
+        result = summarize(article, settings, llm=LLM(settings, sleep=Sleeps()))
+    lee, stone = result.claims
+    assert lee.checks.speaker_named is True and lee.checks.supported
+    assert stone.checks.content_overlap >= 0.5 and not stone.checks.missing_numbers
+    assert stone.checks.speaker_named is False and not stone.checks.supported
+    assert "speaker not named near the evidence" in render.to_markdown(result)
 
 
 def test_a_reask_that_makes_things_worse_is_not_taken() -> None:

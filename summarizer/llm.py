@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ from summarizer.settings import Mode, Settings
 
 T = TypeVar("T", bound=BaseModel)
 Message = dict[str, Any]
+
+# instructor logs every failed attempt at ERROR; each failure reaches the caller here as one typed
+# error, so with no logging configured those lines would only print the same thing twice. An
+# application that configures logging still gets them.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 _MODES = {Mode.tools: instructor.Mode.TOOLS, Mode.json: instructor.Mode.JSON}
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}

@@ -4,6 +4,8 @@ handwritten_server.py): transport retries, fatal errors, truncation, invalid JSO
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -131,6 +133,22 @@ def test_the_library_with_nothing_configured_says_how_to_get_the_local_model(
     assert settings.uses_local_default
     with pytest.raises(EndpointError, match=r"no endpoint is configured.*local\.endpoint"):
         summarize(ARTICLE, settings, llm=LLM(settings, sleep=Sleeps()))
+
+
+def test_the_library_reports_a_failure_once_as_an_error_not_as_log_lines_too() -> None:
+    from summarizer.localserver import free_port
+
+    code = (
+        "from summarizer import Settings, summarize\n"
+        "try:\n"
+        f"    summarize('Headline\\n\\nA wall was approved.', Settings("
+        f"base_url='http://127.0.0.1:{free_port()}/v1', transport_retries=0))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "EndpointError"
+    assert proc.stderr == ""
 
 
 @pytest.mark.parametrize("finish_reason", ["length", "tool_calls"])

@@ -59,6 +59,9 @@ _NUMBER_WORDS = {
     w: str(10 * i)
     for i, w in enumerate(["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 3)
 }
+_MAGNITUDES = {w: w for w in ("thousand", "million", "billion", "trillion")}
+_SUFFIXES = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
+_NUMBER_SUFFIX = re.compile(r"\d(?:\.\d+)?\s?(k|m|bn|tn)\b", re.IGNORECASE)
 _STOPWORDS = frozenset(
     [
         "a",
@@ -198,9 +201,13 @@ def normalize(text: str) -> str:
 
 
 def numbers(text: str) -> list[str]:
-    """Numbers a text states, canonical (digits, no thousands commas); small number words too."""
+    """Numbers a text states, canonical (digits, no thousands commas); small number words too,
+    and magnitudes ("billion", "£700m"), so "multi-billion" cannot pass for "multi-million"."""
     found = [m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)]
-    found += [_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS]
+    words = re.findall(r"[a-z]+", text.lower())
+    found += [_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS]
+    found += [_MAGNITUDES[w.removesuffix("s")] for w in words if w.removesuffix("s") in _MAGNITUDES]
+    found += [_SUFFIXES[m.group(1).lower()] for m in _NUMBER_SUFFIX.finditer(text)]
     return list(dict.fromkeys(found))
 
 

@@ -62,7 +62,7 @@ def test_search_stays_inside_the_given_ranges() -> None:
 
 def test_numbers_are_canonical() -> None:
     assert numbers("£700m since 2020, fines of 193,000 Euros, five years") == [
-        "700", "2020", "193000", "5",
+        "700", "2020", "193000", "5", "million",
     ]  # fmt: skip
 
 
@@ -132,3 +132,11 @@ def test_a_speaker_the_evidence_surroundings_never_name_is_caught() -> None:
 def test_no_speaker_or_no_evidence_is_not_checked() -> None:
     assert speaker_named(None, QUOTED, [PARAS[0]]) is None
     assert speaker_named("Rick Jones", QUOTED, []) is None
+
+
+def test_magnitudes_count_as_numbers_so_million_cannot_become_billion() -> None:
+    evidence = "law enforcement agencies struggle to fight the multi-million pound smuggling trade"
+    checked = check("Agencies struggle against the multi-billion-pound smuggling trade.", evidence)
+    assert checked.missing_numbers == ["billion"] and not checked.supported
+    assert check("The UK is sending France £700 million.", "the UK sending France £700m").supported
+    assert numbers("I'm sure it's fine") == []  # a lone "m" is not a magnitude

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
 from summarizer import clean as cleaning
-from summarizer import cost, grounding, review
+from summarizer import cost, evidence, grounding, review
 from summarizer.errors import InputError, ModelOutputError, SummarizerError, TruncatedOutputError
 from summarizer.extraction import ArticleSummary, ExtractedClaim, PassageClaims, count_sentences
 from summarizer.ingest import Article, from_text
@@ -31,7 +31,6 @@ from summarizer.result import (
     Claim,
     ClaimChecks,
     Evidence,
-    EvidenceOrigin,
     RunInfo,
     SummaryResult,
     Usage,
@@ -66,120 +65,11 @@ class _Located:
     checks: ClaimChecks
 
 
-_OPENING_QUOTES = ('"', "\u201c", "\u2018", "'")
-
-
-def _context_paragraph(
-    cleaned: cleaning.CleanedArticle, passage: cleaning.Passage
-) -> cleaning.Paragraph | None:
-    """The paragraph just before a passage, so claims can name who 'he' is. A passage that
-    continues a quotation (it opens with a quote mark, as does the paragraph before it) gets the
-    paragraph that opened the quotation instead: that is where the speaker is named."""
-    before = [p for p in cleaned.body if p.index < passage.paragraphs[0].index]
-    if not before:
-        return None
-    chosen = before[-1]
-    if passage.text.startswith(_OPENING_QUOTES):
-        for para in reversed(before):
-            chosen = para
-            if not para.text.startswith(_OPENING_QUOTES):
-                break
-    return chosen
-
-
 def _context(paragraph: cleaning.Paragraph | None) -> str:
     if paragraph is None:
         return "(start of article)"
     text = cleaning.model_text(paragraph.text)
     return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + "..."
-
-
-def _attribution_spans(
-    cleaned: cleaning.CleanedArticle, offset: int | None
-) -> list[tuple[int, int]]:
-    """Where a speaker should be named for evidence at `offset`: its paragraph, and back through
-    quotation continuations to the paragraph that opened the quotation."""
-    body = cleaned.body
-    at = next(
-        (i for i, p in enumerate(body) if offset is not None and p.start <= offset < p.end), None
-    )
-    if at is None:
-        return []
-    spans = [(body[at].start, body[at].end)]
-    while at > 0 and body[at].text.startswith(_OPENING_QUOTES):
-        at -= 1
-        spans.append((body[at].start, body[at].end))
-    return spans
-
-
-def _checks(
-    claim: ExtractedClaim, evidence: Evidence, article: Article, cleaned: cleaning.CleanedArticle
-) -> ClaimChecks:
-    """Numbers and words (grounding.check), then the speaker: a claim attributed to someone the
-    evidence's surroundings never name is not supported, however well its words match."""
-    checks = grounding.check(claim.text, evidence.text)
-    spans = _attribution_spans(cleaned, evidence.start)
-    named = grounding.speaker_named(claim.speaker, article.text, spans)
-    return checks.model_copy(
-        update={"speaker_named": named, "supported": checks.supported and named is not False}
-    )
-
-
-def _paragraph_at(cleaned: cleaning.CleanedArticle, offset: int) -> int:
-    for p in cleaned.paragraphs:
-        if p.start <= offset < p.end:
-            return p.index
-    return -1
-
-
-def _evidence(
-    claim: ExtractedClaim,
-    article: Article,
-    passage: cleaning.Passage,
-    context: cleaning.Paragraph | None,
-    body_ranges: Sequence[tuple[int, int]],
-) -> Evidence:
-    """Locate the model's quote; where it does not support the claim, search the passage, then
-    the context paragraph the model was shown, for the sentence that does."""
-    passage_ranges = [(p.start, p.end) for p in passage.paragraphs]
-    ranges = passage_ranges + [r for r in body_ranges if r not in passage_ranges]
-    found = grounding.locate(claim.quote, article.text, ranges)
-    quote_status = found.status if found else AlignmentStatus.unaligned
-    located = None
-    if found is not None:
-        located = Evidence(
-            quote=claim.quote,
-            start=found.start,
-            end=found.end,
-            text=article.text[found.start : found.end],
-            status=found.status,
-            score=found.score,
-            quote_status=quote_status,
-        )
-        if grounding.check(claim.text, located.text).supported:
-            return located
-    better = grounding.best_sentence(claim.text, article.text, passage_ranges)
-    if better is None and context is not None:
-        better = grounding.best_sentence(claim.text, article.text, [(context.start, context.end)])
-    if better is not None:
-        start, end = better
-        return Evidence(
-            quote=claim.quote,
-            start=start,
-            end=end,
-            text=article.text[start:end],
-            status=AlignmentStatus.exact,
-            origin=EvidenceOrigin.search,
-            quote_status=quote_status,
-        )
-    return located or Evidence(
-        quote=claim.quote,
-        start=None,
-        end=None,
-        text=None,
-        status=AlignmentStatus.unaligned,
-        quote_status=quote_status,
-    )
 
 
 def _with_reask(messages: list[Message], answer: BaseModel, reask: str) -> list[Message]:
@@ -227,7 +117,7 @@ async def _passage_claims(
 ) -> list[_Located]:
     """Claims of one passage, re-asking (bounded) for quotes the article does not contain."""
     title = cleaned.title or "(none)"
-    context = _context_paragraph(cleaned, passage)
+    context = evidence.context_paragraph(cleaned, passage)
     messages: list[Message] = prompt.claims_messages(
         title=title, context=_context(context), passage=passage.text
     )
@@ -250,16 +140,10 @@ async def _passage_claims(
     claims = [c.model_copy(update={"text": review.without_framing(c.text)}) for c in best[1]]
     located = []
     for claim in claims:
-        evidence = _evidence(claim, article, passage, context, body_ranges)
-        at = evidence.start if evidence.start is not None else passage_ranges[0][0]
-        located.append(
-            _Located(
-                claim,
-                evidence,
-                _paragraph_at(cleaned, at),
-                _checks(claim, evidence, article, cleaned),
-            )
-        )
+        found = evidence.find(claim, article, passage, context, body_ranges)
+        at = found.start if found.start is not None else passage_ranges[0][0]
+        checks = evidence.claim_checks(claim, found, article, cleaned)
+        located.append(_Located(claim, found, evidence.paragraph_at(cleaned, at), checks))
     return located
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,8 @@ from typer.testing import CliRunner
 
 from summarizer.cli import app
 from summarizer.localserver import free_port
+from tests.conftest import ctrl_c_reaches_it
+from tests.synthetic_server import SyntheticServer
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 runner = CliRunner()
@@ -102,3 +108,33 @@ def test_zero_config_without_the_runtime_names_the_install_command(
     path.write_text("Headline\n\nThe council approved the new harbour wall on Tuesday.")
     result = invoke("summarize", str(path))
     assert_one_line_error(result, 2, "pip install 'summarizer[local]'")
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_stopping_a_summary_while_a_request_is_in_flight(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """`timeout 60 summarizer ...` or Ctrl-C mid-request: a prompt exit, one line, no traceback."""
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\n\nThe council met on Monday and approved a harbour wall.")
+    with SyntheticServer(latency=60) as server:  # every reply takes a minute
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "summarizer", "summarize", str(article),
+             "--base-url", server.base_url, "--model", "synthetic"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=ctrl_c_reaches_it,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while server.stats.requests == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.stats.requests > 0, proc.communicate(timeout=5)
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code and time.monotonic() - sent < 10
+    assert out == "" and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "error: interrupted" if code == 130 else "error: terminated"
+    )

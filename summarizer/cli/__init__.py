@@ -28,6 +28,7 @@ from summarizer.cli.common import (
     ModelOpt,
     ModeOpt,
     PromptOpt,
+    Terminated,
     build_settings,
     friendly_errors,
     progress,
@@ -135,7 +136,7 @@ def list_prompts() -> None:
 
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM unwinds like Ctrl-C does: servers stop, batch lines are committed."""
-    raise SystemExit(128 + signum)
+    raise Terminated
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from typer.core import TyperGroup
 from summarizer import local
 from summarizer.cli.common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_PARTIAL,
     ApiKeyOpt,
     BaseUrlOpt,
@@ -33,6 +32,7 @@ from summarizer.cli.common import (
     err,
     fail,
     friendly_errors,
+    interruption,
     progress,
 )
 from summarizer.llm import LLM
@@ -131,11 +131,12 @@ def batch_run(
                     inputs, output, settings, store=store, llm=llm, refresh=refresh,
                     restart=restart, progress=bar.update,
                 )  # fmt: skip
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 held = sum(store.job_counts(output).values())
+                what, code = interruption(exc)
                 raise fail(
-                    f"interrupted: {held} lines safely in {output}; run the same command again "
-                    "to resume", EXIT_INTERRUPTED,
+                    f"{what}: {held} lines safely in {output}; run the same command again "
+                    "to resume", code,
                 ) from None  # fmt: skip
     _finish(report)
 

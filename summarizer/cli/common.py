@@ -20,8 +20,23 @@ from summarizer.settings import Mode, Settings
 
 STARTED = time.monotonic()
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 143
 
 err = Console(stderr=True, highlight=False)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound exactly like Ctrl-C (servers stopped, batch lines committed, one line
+    said), but exiting 143."""
+
+
+def interruption(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """What to call a stop, and its exit code."""
+    if isinstance(exc, Terminated):
+        return "terminated", EXIT_TERMINATED
+    return "interrupted", EXIT_INTERRUPTED
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Options several commands share, declared once so their names and help never drift apart.
@@ -66,8 +81,8 @@ def friendly_errors(func: F) -> F:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "settings"
             raise fail(f"invalid setting {where}: {first['msg']}", EXIT_USAGE) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as exc:
+            raise fail(*interruption(exc)) from None
         except Exception as exc:
             if os.environ.get("SUMMARIZER_DEBUG"):
                 raise

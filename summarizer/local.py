@@ -157,7 +157,11 @@ def serving(settings: Settings, progress: Progress | None = None) -> Iterator[Se
         state = ServerState(pid=server.pid, base_url=server.base_url, model=str(model))
         path = state_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(state)))
+        # written whole, then renamed: a reader never sees a half-written file (and would
+        # otherwise take it for no server at all and start a second one)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(asdict(state)))
+        os.replace(partial, path)
         try:
             yield state
         finally:

@@ -64,18 +64,25 @@ def gone_within(pid: int, seconds: float) -> bool:
     return not alive(pid)
 
 
-def start_local_serve(model: Path) -> tuple[subprocess.Popen, int]:
-    """`summarizer local serve` in a child; returns it and the pid of the server it advertises."""
+@pytest.fixture
+def local_serve(fake_runtime: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`summarizer local serve` in a child, and the pid of the server it advertises. Killed at
+    teardown if a test leaves it running, so a failing test leaves no process behind."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(model)],
+        [sys.executable, "-m", "summarizer", "local", "serve", "--local-model", str(fake_runtime)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it,
     )  # fmt: skip
-    state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
-    deadline = time.monotonic() + 90  # generous: a cold venv under load imports slowly
-    while not state_path.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    assert state_path.exists(), proc.communicate(timeout=5)
-    return proc, json.loads(state_path.read_text())["pid"]
+    try:
+        state_path = Path(os.environ["XDG_CACHE_HOME"]) / "summarizer" / "server.json"
+        deadline = time.monotonic() + 90  # generous: a cold venv under load imports slowly
+        while not state_path.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert state_path.exists(), proc.communicate(timeout=5)
+        yield proc, json.loads(state_path.read_text())["pid"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def test_server_command_binds_loopback_with_every_core(tmp_path: Path) -> None:
@@ -156,9 +163,9 @@ def test_endpoint_reuses_a_running_local_serve(
     ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
 def test_local_serve_leaves_no_orphan_when_stopped(
-    fake_runtime: Path, signum: int, code: int
+    local_serve: tuple[subprocess.Popen, int], signum: int, code: int
 ) -> None:
-    proc, server_pid = start_local_serve(fake_runtime)
+    proc, server_pid = local_serve
     state_path = local.state_file()
     assert alive(server_pid)
     proc.send_signal(signum)
@@ -168,8 +175,10 @@ def test_local_serve_leaves_no_orphan_when_stopped(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tether is Linux-only")
-def test_a_server_dies_with_its_parent_even_on_kill_9(fake_runtime: Path) -> None:
-    proc, server_pid = start_local_serve(fake_runtime)
+def test_a_server_dies_with_its_parent_even_on_kill_9(
+    local_serve: tuple[subprocess.Popen, int],
+) -> None:
+    proc, server_pid = local_serve
     assert alive(server_pid)
     proc.kill()  # no cleanup code runs: the kernel has to take the server down
     proc.communicate(timeout=30)

@@ -81,3 +81,23 @@ def test_every_batch_option_is_explained_in_batch_jobs() -> None:
             if not re.search(rf"(?<![\w-]){f}(?![\w-])", text)
         }
         assert not missing, f"batch {name}: {sorted(missing)} not in the README's Batch jobs"
+
+
+def test_the_sample_output_is_what_the_recorded_run_renders() -> None:
+    """The README's Markdown sample is seed 001's replay, cut after five claims (timing aside)."""
+    from summarizer import ingest, render
+    from summarizer.pipeline import summarize
+    from summarizer.replay import cassette
+    from summarizer.settings import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    seed = root / "seeds" / "001_b7f1fa76c3008a42.txt"
+    with cassette(root / "cassettes" / "seeds" / f"{seed.stem}.yaml", record=False):
+        lines = render.to_markdown(summarize(ingest.read_path(seed), Settings())).splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("- **")]
+    footer = lines.index("---")
+    shown = [*lines[: starts[5]], "", f"({len(starts) - 5} more claims)", "", *lines[footer:]]
+    # (not section(): the sample's own "# " and "## " lines would end it)
+    sample = README.split("## Sample output")[1].split("```markdown\n")[1].split("\n```")[0]
+    untimed = re.compile(r" · [\d.]+s</sub>")
+    assert untimed.sub("</sub>", sample.rstrip("\n")) == untimed.sub("</sub>", "\n".join(shown))

@@ -32,12 +32,18 @@ def flags(cmd: Any) -> set[str]:
 
 
 def section(title: str) -> str:
-    """The README text from a heading to the next heading of the same or a higher level."""
-    start = re.search(rf"^(#+) {re.escape(title)}$", README, re.M)
-    assert start, f"no README section {title!r}"
-    level = len(start.group(1))
-    end = re.compile(rf"^#{{1,{level}}} ", re.M).search(README, start.end())
-    return README[start.end() : end.start() if end else len(README)]
+    """The README text from a heading to the next heading of the same or a higher level (lines
+    inside fenced code blocks are not headings)."""
+    lines = README.splitlines()
+    start = lines.index(next(x for x in lines if re.fullmatch(rf"#+ {re.escape(title)}", x)))
+    level = len(lines[start]) - len(lines[start].lstrip("#"))
+    fenced, end = False, len(lines)
+    for i in range(start + 1, len(lines)):
+        fenced ^= lines[i].startswith("```")
+        if not fenced and re.match(rf"#{{1,{level}}} ", lines[i]):
+            end = i
+            break
+    return "\n".join(lines[start + 1 : end])
 
 
 def test_the_summarize_options_table_lists_exactly_the_commands_options() -> None:
@@ -97,7 +103,6 @@ def test_the_sample_output_is_what_the_recorded_run_renders() -> None:
     starts = [i for i, line in enumerate(lines) if line.startswith("- **")]
     footer = lines.index("---")
     shown = [*lines[: starts[5]], "", f"({len(starts) - 5} more claims)", "", *lines[footer:]]
-    # (not section(): the sample's own "# " and "## " lines would end it)
-    sample = README.split("## Sample output")[1].split("```markdown\n")[1].split("\n```")[0]
+    sample = section("Sample output").split("```markdown\n")[1].split("\n```")[0]
     untimed = re.compile(r" · [\d.]+s</sub>")
     assert untimed.sub("</sub>", sample.rstrip("\n")) == untimed.sub("</sub>", "\n".join(shown))

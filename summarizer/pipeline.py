@@ -72,6 +72,12 @@ def _context(paragraph: cleaning.Paragraph | None) -> str:
     return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + "..."
 
 
+def _folded(messages: list[Message], reask: str) -> list[Message]:
+    """The same request with what to fix appended to its last message (after the article, so a
+    local server still reuses the cached prefix)."""
+    return [*messages[:-1], {**messages[-1], "content": f"{messages[-1]['content']}\n\n{reask}"}]
+
+
 def _with_reask(messages: list[Message], answer: BaseModel, reask: str) -> list[Message]:
     """The conversation so far, the model's answer, and what to fix in it."""
     return [
@@ -85,23 +91,28 @@ async def _summary(
     llm: LLM, prompt: PromptTemplate, cleaned: cleaning.CleanedArticle, ledger: _Ledger
 ) -> ArticleSummary:
     """The summary, re-asked (bounded) while its length is wrong; the best attempt is kept."""
-    messages: list[Message] = prompt.summary_messages(
+    first: list[Message] = prompt.summary_messages(
         title=cleaned.title or "(none)", article=cleaned.body_text
     )
+    messages = first
     article_sentences = count_sentences(cleaned.body_text)
     best: tuple[int, ArticleSummary, str | None] | None = None
     reasks = 0
     while True:
         extraction = await llm.extract(ArticleSummary, messages)
         ledger.record(extraction)
-        problem = review.summary_problem(extraction.value.summary, article_sentences)
+        problem = review.summary_problem(
+            extraction.value.summary, article_sentences, cleaned.body_text
+        )
         if best is None or (problem is None) >= (best[2] is None):
             best = (reasks, extraction.value, problem)
         if problem is None or reasks >= llm.settings.review_reasks:
             break
         reasks += 1
         ledger.review_reasks += 1
-        messages = _with_reask(messages, extraction.value, prompt.summary_reask(problem))
+        # the problem folded into the first prompt, the earlier answer left out: shown its own
+        # summary, the small local model gave it back word for word (2 of 2 re-asks on seed 000)
+        messages = _folded(first, prompt.summary_reask(problem))
     if best[2] is not None:
         ledger.warnings.append(f"summary kept as is: {best[2]}")
     return best[1]

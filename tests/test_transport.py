@@ -387,3 +387,20 @@ def test_a_summary_still_too_short_after_the_reasks_is_kept_with_a_warning() -> 
     assert result.summary == "Harbour wall approved"
     assert "summary kept as is: the summary has 1 sentence(s)" in result.warnings[0]
     assert stub.count("ArticleSummary") == 2
+
+
+def test_a_summary_number_the_article_does_not_back_is_re_asked() -> None:
+    said = "The council approved a {n} million pound wall. Work starts in March."
+    wrong = tool_reply("ArticleSummary", {"title": "t", "summary": said.format(n=7)})
+    right = tool_reply("ArticleSummary", {"title": "t", "summary": said.format(n=4)})
+    script = {"ArticleSummary": [wrong, right], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub:
+        result = run(stub, review_reasks=1)
+    summary_requests = [
+        r for r in stub.requests if r["tools"][0]["function"]["name"] == "ArticleSummary"
+    ]
+    assert (
+        "'7 million': the article never states 7" in summary_requests[1]["messages"][-1]["content"]
+    )
+    assert result.summary.startswith("The council approved a 4 million")
+    assert not any("summary" in w for w in result.warnings)

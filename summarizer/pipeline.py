@@ -90,7 +90,8 @@ def _with_reask(messages: list[Message], answer: BaseModel, reask: str) -> list[
 async def _summary(
     llm: LLM, prompt: PromptTemplate, cleaned: cleaning.CleanedArticle, ledger: _Ledger
 ) -> ArticleSummary:
-    """The summary, re-asked (bounded) while its length is wrong; the best attempt is kept."""
+    """The summary, re-asked (bounded) while its length or a number is wrong; the best attempt is
+    kept, with a warning naming what is still wrong."""
     first: list[Message] = prompt.summary_messages(
         title=cleaned.title or "(none)", article=cleaned.body_text
     )
@@ -280,8 +281,6 @@ async def asummarize(
         if owned:
             await llm.aclose()
     found = _collect(summary, per_passage, parts, ledger)
-    for problem in grounding.summary_number_problems(summary.summary, article.text):
-        ledger.warnings.append(f"summary number not backed by the article: {problem}")
     claims = _assemble_claims(article, found, ledger)
     return SummaryResult(
         article=ArticleInfo(

@@ -22,18 +22,21 @@ FRAMING = re.compile(
 )
 
 
-def summary_problem(summary: str, article_sentences: int, article: str = "") -> str | None:
+def summary_problem(summary: str, article_sentences: int, article: str) -> str | None:
     """A summary says what happened in 2 to 4 sentences (1 is enough for a 1-2 sentence article),
-    with the article's own numbers."""
+    with the article's own numbers. Every problem found, in one line."""
+    problems = []
     low = 1 if article_sentences < 3 else 2
     n = count_sentences(summary)
     if not low <= n <= 4:
-        return (
+        problems.append(
             f"the summary has {n} sentence(s); write {low} to 4 full sentences about what happened"
         )
-    if article and (numbers := grounding.summary_number_problems(summary, article)):
-        return f"a number does not match the article: {numbers[0]}; use the article's number"
-    return None
+    if numbers := grounding.summary_number_problems(summary, article):
+        problems.append(
+            f"a number does not match the article: {'; '.join(numbers)}; use the article's number"
+        )
+    return "; ".join(problems) or None
 
 
 PRONOUNS = frozenset("he she they it his her their its this these we our i".split())

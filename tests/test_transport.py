@@ -404,3 +404,15 @@ def test_a_summary_number_the_article_does_not_back_is_re_asked() -> None:
     )
     assert result.summary.startswith("The council approved a 4 million")
     assert not any("summary" in w for w in result.warnings)
+
+
+def test_a_summary_number_still_wrong_after_the_reasks_is_named_once_in_the_warnings() -> None:
+    wrong = {"title": "t", "summary": "The council approved a 7 million pound wall. Work starts."}
+    script = {"ArticleSummary": [tool_reply("ArticleSummary", wrong)], "PassageClaims": [CLAIMS]}
+    with StubServer(script) as stub:
+        result = run(stub, review_reasks=1)
+    assert stub.count("ArticleSummary") == 2
+    assert [w for w in result.warnings if "summary" in w] == [
+        "summary kept as is: a number does not match the article: '7 million': the article "
+        "never states 7; use the article's number"
+    ]

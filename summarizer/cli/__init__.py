@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import signal
 import sys
 from enum import StrEnum
@@ -140,7 +139,5 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     signal.signal(signal.SIGTERM, _terminated)
     app()

@@ -265,7 +265,10 @@ async def asummarize(
         parts = cleaning.passages(cleaned, prompt.passage_chars)
         total = len(parts) + 1
         if progress:
-            progress(f"summarizing: 1 summary call and {len(parts)} passages for claims")
+            progress(
+                f"summarizing: 1 summary call and {len(parts)} passage"
+                f"{'' if len(parts) == 1 else 's'} for claims"
+            )
         summary_call = gated(_summary(llm, prompt, cleaned, ledger), "summary")
         claim_calls = [
             gated(
